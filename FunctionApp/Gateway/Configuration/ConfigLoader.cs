@@ -1,0 +1,145 @@
+using System.Text.Json;
+
+namespace FunctionApp.Gateway.Configuration;
+
+/// <summary>Where a configuration came from, for messages.</summary>
+public enum ConfigOrigin
+{
+    CommandLine,
+    Setting,
+    Embedded,
+}
+
+/// <summary>
+/// Finds, reads and compiles the krakend.json. The source is, in order: a path given on the command line, the
+/// <c>GATEWAY_CONFIG</c> setting (a path, or the JSON itself when it starts with <c>{</c>), the embedded default.
+/// </summary>
+public static class ConfigLoader
+{
+    public const string ConfigSetting = "GATEWAY_CONFIG";
+    private const string EmbeddedResourceName = "default-krakend.json";
+
+    /// <summary>The embedded default targets the gateway's own address; this is the port it is written for.</summary>
+    private const string EmbeddedSelfAddress = "127.0.0.1:8080";
+
+    /// <summary>Reads the configuration text and a description of its source.</summary>
+    public static (string Json, string Description, ConfigOrigin Origin) Locate(string? commandLinePath, string? setting)
+    {
+        if (!string.IsNullOrEmpty(commandLinePath))
+        {
+            return (ReadFile(commandLinePath), commandLinePath, ConfigOrigin.CommandLine);
+        }
+
+        if (!string.IsNullOrWhiteSpace(setting))
+        {
+            var trimmed = setting.TrimStart();
+            return trimmed.StartsWith('{')
+                ? (setting, $"from the {ConfigSetting} setting", ConfigOrigin.Setting)
+                : (ReadFile(ResolveSettingPath(setting)), setting, ConfigOrigin.Setting);
+        }
+
+        return (ReadEmbeddedDefault(), "(embedded default)", ConfigOrigin.Embedded);
+    }
+
+    /// <summary>The embedded default config, rewritten to call the gateway on <paramref name="selfPort"/>.</summary>
+    public static string ReadEmbeddedDefault(int? selfPort = null)
+    {
+        using var stream = typeof(ConfigLoader).Assembly.GetManifestResourceStream(EmbeddedResourceName)
+            ?? throw new InvalidOperationException("the embedded default configuration is missing from the build");
+        using var reader = new StreamReader(stream);
+        var json = reader.ReadToEnd();
+        return selfPort is { } port ? json.Replace(EmbeddedSelfAddress, $"127.0.0.1:{port}", StringComparison.Ordinal) : json;
+    }
+
+    /// <summary>Parses krakend.json text into the file model; JSON and type errors are reported with their path.</summary>
+    public static ServiceConfig? Parse(string json, out IReadOnlyList<ConfigProblem> problems)
+    {
+        try
+        {
+            var config = JsonSerializer.Deserialize(json, ConfigJsonContext.Default.ServiceConfig);
+            if (config is null)
+            {
+                problems = [new ConfigProblem(string.Empty, "the configuration must be a JSON object")];
+                return null;
+            }
+
+            problems = [];
+            return config;
+        }
+        catch (JsonException e)
+        {
+            problems = [Describe(e)];
+            return null;
+        }
+    }
+
+    /// <summary>Parses and compiles; throws <see cref="ConfigException"/> with every problem found.</summary>
+    public static GatewayModel Load(string json, string description)
+    {
+        var config = Parse(json, out var parseProblems);
+        if (config is null)
+        {
+            throw new ConfigException(description, parseProblems);
+        }
+
+        return GatewayModelBuilder.Build(config, out var errors) ?? throw new ConfigException(description, errors);
+    }
+
+    private static ConfigProblem Describe(JsonException e)
+    {
+        var path = e.Path is null ? string.Empty : e.Path.TrimStart('$').TrimStart('.');
+        var where = e.LineNumber is { } line ? $" (line {line + 1}, column {e.BytePositionInLine + 1})" : string.Empty;
+
+        // System.Text.Json's messages name CLR types; say what the JSON should have held instead.
+        var message = e.Message;
+        var expected = message switch
+        {
+            _ when message.Contains("System.Int32", StringComparison.Ordinal) => "expected a whole number",
+            _ when message.Contains("System.Boolean", StringComparison.Ordinal) => "expected true or false",
+            _ when message.Contains("System.String[]", StringComparison.Ordinal) => "expected an array of strings",
+            _ when message.Contains("System.String", StringComparison.Ordinal) => "expected a string",
+            _ when message.Contains("[]", StringComparison.Ordinal) => "expected an array",
+            _ when message.Contains("Dictionary", StringComparison.Ordinal) => "expected an object",
+            _ when message.Contains("Configuration.", StringComparison.Ordinal) => "expected an object",
+            _ => null,
+        };
+        if (expected is not null)
+        {
+            return new ConfigProblem(path, expected + where);
+        }
+
+        // Syntax errors: keep the parser's own words, without its trailing "Path: ... | LineNumber" part.
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut < 0)
+        {
+            cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        }
+
+        var text = cut > 0 ? message[..cut] : message;
+        return new ConfigProblem(path, "invalid JSON: " + text.TrimEnd(' ', '.', '|') + where);
+    }
+
+    private static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ConfigException(path, [new ConfigProblem(string.Empty, $"cannot read the file: {e.Message}")]);
+        }
+    }
+
+    private static string ResolveSettingPath(string setting)
+    {
+        if (Path.IsPathRooted(setting) || File.Exists(setting))
+        {
+            return setting;
+        }
+
+        // In Azure the working directory is the app root, but be explicit for relative paths.
+        var appRoot = Environment.GetEnvironmentVariable("FUNCTIONS_APP_ROOT_PATH");
+        return appRoot is null ? setting : Path.Combine(appRoot, setting);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Frozen;
+using FunctionApp.Gateway.Backends;
+using FunctionApp.Gateway.Routing;
+
+namespace FunctionApp.Gateway.Configuration;
+
+// The runtime model: a validated, normalised, immutable snapshot compiled from a ServiceConfig.
+// Defaults are applied here once (KrakenD's Init pass), so nothing on the request path looks at raw config.
+
+/// <summary>The whole gateway, ready to serve.</summary>
+public sealed class GatewayModel
+{
+    public required string Name { get; init; }
+    public required int Port { get; init; }
+    public required string? ListenIp { get; init; }
+    public required TimeSpan Timeout { get; init; }
+    public required bool DebugEndpoint { get; init; }
+    public required bool EchoEndpoint { get; init; }
+    public required RouterOptions Router { get; init; }
+    public required BackendClientOptions Client { get; init; }
+    public required IReadOnlyList<EndpointModel> Endpoints { get; init; }
+
+    /// <summary>Namespaces and keys that were read but are not supported (logged once at start-up).</summary>
+    public required IReadOnlyList<ConfigProblem> Unsupported { get; init; }
+}
+
+/// <summary>Options of the <c>router</c> namespace that the gateway honours.</summary>
+public sealed record RouterOptions
+{
+    public bool ReturnErrorMessage { get; init; }
+    public bool HideVersionHeader { get; init; }
+    public string HealthPath { get; init; } = "/__health";
+    public bool DisableHealth { get; init; }
+}
+
+/// <summary>Settings of the one HTTP client shared by every backend.</summary>
+public sealed record BackendClientOptions
+{
+    public TimeSpan? ConnectTimeout { get; init; }
+    public TimeSpan? KeepAlive { get; init; }
+    public TimeSpan? IdleConnectionTimeout { get; init; }
+    public TimeSpan? ResponseHeaderTimeout { get; init; }
+    public TimeSpan? ExpectContinueTimeout { get; init; }
+    public int MaxConnectionsPerServer { get; init; } = int.MaxValue;
+    public bool DisableKeepAlives { get; init; }
+}
+
+/// <summary>One endpoint + method, with its backends.</summary>
+public sealed class EndpointModel
+{
+    public required EndpointTemplate Template { get; init; }
+    public required string Method { get; init; }
+    public required TimeSpan Timeout { get; init; }
+    public required TimeSpan CacheTtl { get; init; }
+    public required string OutputEncoding { get; init; }
+    public required ForwardingList InputHeaders { get; init; }
+    public required ForwardingList InputQueryStrings { get; init; }
+    public required IReadOnlyList<BackendModel> Backends { get; init; }
+
+    /// <summary>Where this endpoint sits in the config, e.g. <c>endpoints[3]</c>.</summary>
+    public required string ConfigPath { get; init; }
+
+    public override string ToString() => $"{Method} {Template}";
+}
+
+/// <summary>One backend of an endpoint.</summary>
+public sealed class BackendModel
+{
+    public required IReadOnlyList<string> Hosts { get; init; }
+    public required UrlPattern UrlPattern { get; init; }
+    public required string Method { get; init; }
+    public required string Encoding { get; init; }
+    public required TimeSpan Timeout { get; init; }
+    public required string ConfigPath { get; init; }
+}
+
+/// <summary>An allow-list of header or query-string names: all of them (<c>["*"]</c>) or a fixed set.</summary>
+public sealed class ForwardingList
+{
+    private ForwardingList(bool all, FrozenSet<string> names)
+    {
+        All = all;
+        Names = names;
+    }
+
+    public bool All { get; }
+
+    public FrozenSet<string> Names { get; }
+
+    public bool IsEmpty => !All && Names.Count == 0;
+
+    public static ForwardingList Create(string[]? names, StringComparer comparer, params string[] defaults)
+    {
+        var source = names is null || names.Length == 0 ? defaults : names;
+        return Array.IndexOf(source, "*") >= 0
+            ? new ForwardingList(true, FrozenSet<string>.Empty)
+            : new ForwardingList(false, source.Where(n => n.Length > 0).ToFrozenSet(comparer));
+    }
+
+    public bool Allows(string name) => All || Names.Contains(name);
+}

@@ -1,0 +1,48 @@
+using System.Net;
+
+namespace FunctionApp.Gateway.Routing;
+
+/// <summary>
+/// Who called and which host they called. <c>X-Forwarded-For</c> and <c>X-Forwarded-Host</c> are believed only
+/// when the connection comes from loopback, i.e. from the Azure Functions host (or a local proxy); a remote
+/// client cannot forge its address this way.
+/// </summary>
+public readonly record struct ClientInfo(string Address, string Host)
+{
+    public static ClientInfo From(HttpContext context)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        var address = remote is null ? string.Empty : (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString();
+        var host = context.Request.Host.Value ?? string.Empty;
+        if (remote is not null && IPAddress.IsLoopback(remote))
+        {
+            var headers = context.Request.Headers;
+            var forwardedFor = LastValue(headers["X-Forwarded-For"].ToString());
+            if (forwardedFor.Length > 0)
+            {
+                address = forwardedFor;
+            }
+
+            var forwardedHost = LastValue(headers["X-Forwarded-Host"].ToString());
+            if (forwardedHost.Length > 0)
+            {
+                host = forwardedHost;
+            }
+        }
+
+        return new ClientInfo(address, host);
+    }
+
+    /// <summary>The nearest hop: the last entry of a comma-separated list, without an IPv6 port suffix.</summary>
+    private static string LastValue(string list)
+    {
+        if (list.Length == 0)
+        {
+            return list;
+        }
+
+        var comma = list.LastIndexOf(',');
+        var value = (comma < 0 ? list : list[(comma + 1)..]).Trim();
+        return value.Length > 0 && value.AsSpan().IndexOfAny('\r', '\n') < 0 ? value : string.Empty;
+    }
+}

@@ -1,0 +1,231 @@
+using System.Buffers;
+using FunctionApp.Gateway.Backends;
+using FunctionApp.Gateway.Configuration;
+using FunctionApp.Gateway.Encoding;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+
+namespace FunctionApp.Gateway.Routing;
+
+/// <summary>
+/// The router layer of one endpoint (Lura's <c>router/gin/endpoint.go</c>): turns the HTTP request into a filtered
+/// <see cref="ProxyRequest"/>, runs the endpoint's proxy stack and renders what it returns.
+/// </summary>
+public sealed class EndpointHandler
+{
+    private readonly EndpointModel _endpoint;
+    private readonly ProxyDelegate _proxy;
+    private readonly RouterOptions _router;
+    private readonly string? _cacheControl;
+
+    public EndpointHandler(EndpointModel endpoint, ProxyDelegate proxy, RouterOptions router)
+    {
+        _endpoint = endpoint;
+        _proxy = proxy;
+        _router = router;
+        if (endpoint.CacheTtl > TimeSpan.Zero)
+        {
+            _cacheControl = $"public, max-age={(long)endpoint.CacheTtl.TotalSeconds}";
+        }
+    }
+
+    public EndpointModel Endpoint => _endpoint;
+
+    public async Task HandleAsync(HttpContext context, IReadOnlyDictionary<string, string> parameters)
+    {
+        foreach (var (_, value) in parameters)
+        {
+            // KrakenD rejects parameters that still hold escapes after decoding, or '?'/'#'. We also refuse dot
+            // segments, which could walk the backend path upwards.
+            if (value.AsSpan().IndexOfAny('%', '?', '#') >= 0 || value is "." or "..")
+            {
+                await GatewayRouter.WritePlainAsync(context, StatusCodes.Status400BadRequest, "error: encoded url params", _router).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var request = BuildRequest(context, parameters);
+        using var response = await _proxy(request, context.RequestAborted).ConfigureAwait(false);
+        await RenderAsync(context, response).ConfigureAwait(false);
+    }
+
+    private ProxyRequest BuildRequest(HttpContext context, IReadOnlyDictionary<string, string> parameters)
+    {
+        var incoming = context.Request;
+        var client = ClientInfo.From(context);
+        var connection = incoming.Headers.Connection.ToString();
+
+        var headers = new List<KeyValuePair<string, StringValues>>(8);
+        var userAgentForwarded = false;
+        string? via = null;
+        foreach (var (name, values) in incoming.Headers)
+        {
+            if (name.Equals("Via", StringComparison.OrdinalIgnoreCase))
+            {
+                via = values.ToString();
+                continue;
+            }
+
+            if (HeaderRules.NeverForwarded.Contains(name)
+                || HeaderRules.IsHopByHop(name, connection)
+                || name.StartsWith(':')
+                || !_endpoint.InputHeaders.Allows(name)
+                || !AllSafe(values))
+            {
+                continue;
+            }
+
+            userAgentForwarded |= name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase);
+            headers.Add(new(name, values));
+        }
+
+        if (client.Address.Length > 0)
+        {
+            headers.Add(new("X-Forwarded-For", client.Address));
+        }
+
+        if (client.Host.Length > 0)
+        {
+            headers.Add(new("X-Forwarded-Host", client.Host));
+        }
+
+        headers.Add(userAgentForwarded ? new("X-Forwarded-Via", GatewayVersion.UserAgent) : new("User-Agent", GatewayVersion.UserAgent));
+        headers.Add(new("Via", string.IsNullOrEmpty(via) || !HeaderRules.IsSafeValue(via) ? GatewayVersion.ViaValue : via + ", " + GatewayVersion.ViaValue));
+
+        var query = new List<KeyValuePair<string, StringValues>>();
+        if (!_endpoint.InputQueryStrings.IsEmpty)
+        {
+            foreach (var (key, values) in incoming.Query)
+            {
+                if (key != HeaderRules.FunctionKeyQueryParameter && _endpoint.InputQueryStrings.Allows(key))
+                {
+                    query.Add(new(key, values));
+                }
+            }
+        }
+
+        var hasBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? incoming.ContentLength > 0;
+        return new ProxyRequest
+        {
+            Method = incoming.Method,
+            Params = parameters,
+            Headers = headers,
+            Query = query,
+            Body = hasBody ? incoming.Body : null,
+            ContentLength = hasBody ? incoming.ContentLength : null,
+        };
+    }
+
+    private static bool AllSafe(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (!HeaderRules.IsSafeValue(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task RenderAsync(HttpContext context, ProxyResponse result)
+    {
+        var response = context.Response;
+        if (result.Error is { Kind: GatewayErrorKind.ClientCanceled })
+        {
+            context.Abort();
+            return;
+        }
+
+        if (result.Upstream is { } upstream)
+        {
+            await PassThroughAsync(context, upstream).ConfigureAwait(false);
+            return;
+        }
+
+        response.Headers["X-Krakend"] = _router.HideVersionHeader ? "Version undefined" : GatewayVersion.HeaderValue;
+        if (result.Data is null)
+        {
+            var message = _router.ReturnErrorMessage && result.Error is not null ? result.Error.Message : null;
+            response.StatusCode = StatusCodes.Status500InternalServerError;
+            response.Headers["X-Krakend-Completed"] = "false";
+            if (message is not null)
+            {
+                response.ContentType = "text/plain; charset=utf-8";
+                await response.WriteAsync(message, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // KrakenD counts an empty object as an incomplete response.
+        var complete = result.IsComplete && result.Error is null && result.Data.Count > 0;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.Headers["X-Krakend-Completed"] = complete ? "true" : "false";
+        if (complete && _cacheControl is not null)
+        {
+            response.Headers.CacheControl = _cacheControl;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        JsonRenderer.Write(buffer, result.Data);
+        response.ContentType = JsonRenderer.ContentType;
+        response.ContentLength = buffer.WrittenCount;
+        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>no-op: the backend's status, headers and body, streamed; only hop-by-hop headers are dropped.</summary>
+    private async Task PassThroughAsync(HttpContext context, HttpResponseMessage upstream)
+    {
+        var response = context.Response;
+        response.StatusCode = (int)upstream.StatusCode;
+        var connection = upstream.Headers.TryGetValues("Connection", out var connectionValues) ? string.Join(',', connectionValues) : null;
+        CopyHeaders(upstream.Headers.NonValidated, response.Headers, connection);
+        CopyHeaders(upstream.Content.Headers.NonValidated, response.Headers, connection);
+        response.Headers["X-Krakend"] = _router.HideVersionHeader ? "Version undefined" : GatewayVersion.HeaderValue;
+        response.Headers["X-Krakend-Completed"] = "false";
+
+        var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            var result = await StreamCopier.CopyAsync(body, response.Body, context.RequestAborted).ConfigureAwait(false);
+            if (result != StreamCopyResult.Success)
+            {
+                // A truncated body must never look complete: reset the client connection.
+                context.Abort();
+            }
+        }
+    }
+
+    private static void CopyHeaders(System.Net.Http.Headers.HttpHeadersNonValidated source, IHeaderDictionary target, string? connection)
+    {
+        foreach (var (name, values) in source)
+        {
+            if (HeaderRules.IsHopByHop(name, connection))
+            {
+                continue;
+            }
+
+            if (values.Count == 1)
+            {
+                var single = values.ToString();
+                if (HeaderRules.IsSafeValue(single))
+                {
+                    target[name] = single;
+                }
+
+                continue;
+            }
+
+            var array = new string[values.Count];
+            var i = 0;
+            foreach (var value in values)
+            {
+                array[i++] = value;
+            }
+
+            target[name] = array;
+        }
+    }
+}
