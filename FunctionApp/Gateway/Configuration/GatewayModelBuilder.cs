@@ -293,7 +293,7 @@ public sealed class GatewayModelBuilder
     {
         var errorsBefore = _errors.Count;
         var hosts = Hosts(path + ".host", backend.Host, serviceHosts, backend.DisableHostSanitize ?? false);
-        if (hosts is null || hosts.Count == 0)
+        if ((hosts is null || hosts.Count == 0) && (backend.Host is null || backend.Host.Length == 0))
         {
             Error(path + ".host", "no host: set the backend's host or the service-level host list");
         }

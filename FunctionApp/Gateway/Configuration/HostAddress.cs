@@ -9,7 +9,7 @@ namespace FunctionApp.Gateway.Configuration;
 /// </summary>
 public static partial class HostAddress
 {
-    [GeneratedRegex(@"^(?<scheme>https?://)?(?<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?<port>:[0-9]{2,6})?/?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?<scheme>https?://)?(?<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?<port>:[0-9]{1,5})?/?$", RegexOptions.CultureInvariant)]
     private static partial Regex SanitizedHost();
 
     public static bool TryParse(string value, bool disableSanitize, out string baseUrl, out string? error)

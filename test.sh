@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test of the solution. Installs what the tests need first:
+#   - clang and zlib (Debian packages) for the native AOT publish test.
+# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Routing").
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v clang >/dev/null 2>&1 || [ ! -e /usr/include/zlib.h ]; then
+  echo "test.sh: installing clang and zlib1g-dev for native AOT" >&2
+  apt_install clang zlib1g-dev
+fi
+
+results="artifacts/test-results"
+rm -rf "$results"
+dotnet test Serverless.sln --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
