@@ -17,6 +17,9 @@ public enum GatewayErrorKind
 
     /// <summary>The client went away; nothing is sent back.</summary>
     ClientCanceled,
+
+    /// <summary>The request cannot be sent to the backend safely (a parameter that would be a dot segment).</summary>
+    InvalidRequest,
 }
 
 /// <summary>A failure, returned as a value through the proxy layers.</summary>

@@ -30,5 +30,10 @@ public static class ConfigCheck
 
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            output.WriteLine($"ERROR: {e.Message}");
+            return 1;
+        }
     }
 }

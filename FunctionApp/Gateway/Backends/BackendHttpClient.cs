@@ -23,7 +23,6 @@ public static class BackendHttpClient
             ConnectTimeout = options.ConnectTimeout ?? TimeSpan.FromSeconds(10),
             PooledConnectionIdleTimeout = options.IdleConnectionTimeout ?? TimeSpan.FromSeconds(90),
             PooledConnectionLifetime = options.DisableKeepAlives ? TimeSpan.Zero : Timeout.InfiniteTimeSpan,
-            MaxConnectionsPerServer = options.MaxConnectionsPerServer,
             Expect100ContinueTimeout = options.ExpectContinueTimeout ?? TimeSpan.FromSeconds(1),
         };
         return new HttpMessageInvoker(handler, disposeHandler: true);

@@ -80,7 +80,12 @@ public sealed class BackendProxy
 
     private async Task<ProxyResponse> SendOnceAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
-        using var message = BuildRequest(request);
+        if (BuildUri(request) is not { } uri)
+        {
+            return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidRequest, "error: encoded url params"));
+        }
+
+        using var message = BuildRequest(request, uri);
         var response = await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
         if (_passThrough)
         {
@@ -103,9 +108,9 @@ public sealed class BackendProxy
         }
     }
 
-    internal HttpRequestMessage BuildRequest(ProxyRequest request)
+    internal HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri)
     {
-        var message = new HttpRequestMessage(_method, BuildUri(request)) { Version = System.Net.HttpVersion.Version11 };
+        var message = new HttpRequestMessage(_method, uri) { Version = System.Net.HttpVersion.Version11 };
         if (request.Body is not null && _method != HttpMethod.Get && _method != HttpMethod.Head)
         {
             message.Content = new StreamingRequestContent(request.Body, request.ContentLength);
@@ -127,13 +132,18 @@ public sealed class BackendProxy
         return message;
     }
 
-    private Uri BuildUri(ProxyRequest request)
+    /// <summary>The backend URL, or null when a parameter cannot be placed in the url_pattern safely.</summary>
+    internal Uri? BuildUri(ProxyRequest request)
     {
         var hosts = _backend.Hosts;
         var host = hosts.Count == 1 ? hosts[0] : hosts[(int)(Interlocked.Increment(ref _nextHost) % (uint)hosts.Count)];
         var url = new StringBuilder(host.Length + _backend.UrlPattern.EstimatedLength + 32);
         url.Append(host);
-        _backend.UrlPattern.AppendTo(url, request.Params);
+        if (!_backend.UrlPattern.AppendTo(url, request.Params))
+        {
+            return null;
+        }
+
         AppendQuery(url, request.Query, _backend.UrlPattern.HasQuery);
         return new Uri(url.ToString(), UriKind.Absolute);
     }
@@ -176,22 +186,71 @@ public sealed class BackendProxy
                 source = new GZipStream(stream, CompressionMode.Decompress);
             }
 
+            // Content-Length was checked above; this also bounds chunked and decompressed bodies.
+            source = new LengthLimitedStream(source, MaxDecodedBodyBytes);
+
             await using (source.ConfigureAwait(false))
             {
-                JsonNode? node;
+                JsonElement root;
                 try
                 {
-                    node = await JsonNode.ParseAsync(source, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    using var document = await JsonDocument.ParseAsync(source, default, cancellationToken).ConfigureAwait(false);
+                    if (document.RootElement.ValueKind != JsonValueKind.Object)
+                    {
+                        return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, "the backend's JSON is not an object (use encoding safejson or is_collection for arrays)"));
+                    }
+
+                    // One copy out of the pooled document; the nodes below keep referring to it.
+                    root = document.RootElement.Clone();
                 }
                 catch (JsonException e)
                 {
                     return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, "invalid JSON from backend: " + e.Message));
                 }
+                catch (InvalidDataException e)
+                {
+                    return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, e.Message));
+                }
 
-                return node is JsonObject data
-                    ? ProxyResponse.FromData(data, isComplete: true)
-                    : ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, "the backend's JSON is not an object (use encoding safejson or is_collection for arrays)"));
+                return ProxyResponse.FromData(ToObject(root), isComplete: true);
             }
+        }
+    }
+
+    /// <summary>
+    /// Builds the object eagerly, the last of duplicate keys winning as in Go's decoder (a lazily parsed
+    /// <see cref="JsonObject"/> would throw on duplicates while being rendered). Scalars stay backed by the element,
+    /// so numbers keep their literal text. Depth is bounded by the parser's limit (64).
+    /// </summary>
+    private static JsonObject ToObject(JsonElement element)
+    {
+        var result = new JsonObject();
+        foreach (var property in element.EnumerateObject())
+        {
+            result[property.Name] = ToNode(property.Value);
+        }
+
+        return result;
+    }
+
+    private static JsonNode? ToNode(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                return ToObject(element);
+            case JsonValueKind.Array:
+                var array = new JsonArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    array.Add(ToNode(item));
+                }
+
+                return array;
+            case JsonValueKind.Null:
+                return null;
+            default:
+                return JsonValue.Create(element);
         }
     }
 

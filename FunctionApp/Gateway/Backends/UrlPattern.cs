@@ -152,8 +152,11 @@ public sealed class UrlPattern
         return null;
     }
 
-    /// <summary>Appends the pattern, with every placeholder replaced by its escaped value, to <paramref name="target"/>.</summary>
-    public void AppendTo(StringBuilder target, IReadOnlyDictionary<string, string> parameters)
+    /// <summary>
+    /// Appends the pattern, with every placeholder replaced by its escaped value, to <paramref name="target"/>.
+    /// Returns false, leaving <paramref name="target"/> incomplete, when a path value is a dot segment.
+    /// </summary>
+    public bool AppendTo(StringBuilder target, IReadOnlyDictionary<string, string> parameters)
     {
         foreach (var part in _parts)
         {
@@ -166,13 +169,14 @@ public sealed class UrlPattern
             var value = parameters.TryGetValue(part.Value, out var v) ? v : string.Empty;
             if (!part.InQuery && value is "." or "..")
             {
-                // Escaped or not, a dot segment may be resolved by the backend: never produce one.
-                target.Append(value.Length == 1 ? "%2E" : "%2E%2E");
-                continue;
+                // Escaped or not (%2E%2E), a dot segment is resolved by the backend: no URL can hold it safely.
+                return false;
             }
 
             target.Append(Uri.EscapeDataString(value));
         }
+
+        return true;
     }
 
     public int EstimatedLength => _literalLength;

@@ -90,19 +90,11 @@ public static class ConfigLoader
         var path = e.Path is null ? string.Empty : e.Path.TrimStart('$').TrimStart('.');
         var where = e.LineNumber is { } line ? $" (line {line + 1}, column {e.BytePositionInLine + 1})" : string.Empty;
 
-        // System.Text.Json's messages name CLR types; say what the JSON should have held instead.
+        // System.Text.Json's messages name CLR types; say what the JSON should have held instead. With source-generated
+        // metadata a wrong primitive names the containing record, and the inner exception says what was wanted.
         var message = e.Message;
-        var expected = message switch
-        {
-            _ when message.Contains("System.Int32", StringComparison.Ordinal) => "expected a whole number",
-            _ when message.Contains("System.Boolean", StringComparison.Ordinal) => "expected true or false",
-            _ when message.Contains("System.String[]", StringComparison.Ordinal) => "expected an array of strings",
-            _ when message.Contains("System.String", StringComparison.Ordinal) => "expected a string",
-            _ when message.Contains("[]", StringComparison.Ordinal) => "expected an array",
-            _ when message.Contains("Dictionary", StringComparison.Ordinal) => "expected an object",
-            _ when message.Contains("Configuration.", StringComparison.Ordinal) => "expected an object",
-            _ => null,
-        };
+        var inner = e.InnerException is JsonException ? string.Empty : e.InnerException?.Message ?? string.Empty;
+        var expected = message.StartsWith("The JSON value could not be converted to ", StringComparison.Ordinal) ? Expected(message, inner) : null;
         if (expected is not null)
         {
             return new ConfigProblem(path, expected + where);
@@ -117,6 +109,24 @@ public static class ConfigLoader
 
         var text = cut > 0 ? message[..cut] : message;
         return new ConfigProblem(path, "invalid JSON: " + text.TrimEnd(' ', '.', '|') + where);
+    }
+
+    private static string? Expected(string message, string inner)
+    {
+        bool In(string text, string part) => text.Contains(part, StringComparison.Ordinal);
+
+        return true switch
+        {
+            _ when In(inner, "as a number") || In(inner, "Int32") || In(message, "System.Int32") => "expected a whole number",
+            _ when In(inner, "as a boolean") || In(message, "System.Boolean") => "expected true or false",
+            _ when In(inner, "as a string") => "expected a string",
+            _ when In(message, "Dictionary") => "expected an object",
+            _ when In(message, "System.String[]") => "expected an array of strings",
+            _ when In(message, "System.String") => "expected a string",
+            _ when In(message, "[]") => "expected an array",
+            _ when In(message, "Configuration.") => "expected an object",
+            _ => null,
+        };
     }
 
     private static string ReadFile(string path)

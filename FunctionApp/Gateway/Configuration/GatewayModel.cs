@@ -41,7 +41,6 @@ public sealed record BackendClientOptions
     public TimeSpan? IdleConnectionTimeout { get; init; }
     public TimeSpan? ResponseHeaderTimeout { get; init; }
     public TimeSpan? ExpectContinueTimeout { get; init; }
-    public int MaxConnectionsPerServer { get; init; } = int.MaxValue;
     public bool DisableKeepAlives { get; init; }
 }
 

@@ -53,7 +53,7 @@ public sealed class GatewayModelBuilder
             Error("version", $"unsupported version: {config.Version} (want: 3)");
         }
 
-        var port = config.Port ?? DefaultPort;
+        var port = config.Port is null or 0 ? DefaultPort : config.Port.Value;
         if (port is < 0 or > 65535)
         {
             Error("port", $"{port} is not a valid port (0-65535)");
@@ -67,7 +67,7 @@ public sealed class GatewayModelBuilder
         var timeout = Duration("timeout", config.Timeout, DefaultTimeout, positive: true);
         var cacheTtl = Duration("cache_ttl", config.CacheTtl, TimeSpan.Zero, positive: false);
         var serviceHosts = Hosts("host", config.Host, inherited: null, disableSanitize: false);
-        var outputEncoding = config.OutputEncoding ?? "json";
+        var outputEncoding = string.IsNullOrEmpty(config.OutputEncoding) ? "json" : config.OutputEncoding;
         CheckOutputEncoding("output_encoding", outputEncoding);
 
         Duration("read_timeout", config.ReadTimeout, TimeSpan.Zero, positive: false);
@@ -83,7 +83,8 @@ public sealed class GatewayModelBuilder
             IdleConnectionTimeout = OptionalDuration("idle_connection_timeout", config.IdleConnectionTimeout),
             ResponseHeaderTimeout = OptionalDuration("response_header_timeout", config.ResponseHeaderTimeout),
             ExpectContinueTimeout = OptionalDuration("expect_continue_timeout", config.ExpectContinueTimeout),
-            MaxConnectionsPerServer = config.MaxIdleConnectionsPerHost is > 0 and var perHost ? Math.Max(perHost, 1) : int.MaxValue,
+            // Go's max_idle_connections_per_host only bounds *idle* connections; .NET's MaxConnectionsPerServer would
+            // throttle concurrent calls, so the setting is accepted and left to the pool's defaults.
             DisableKeepAlives = config.DisableKeepAlives ?? false,
         };
 
@@ -153,7 +154,8 @@ public sealed class GatewayModelBuilder
                     continue;
                 }
 
-                var key = model.Method + " " + model.Template.Text;
+                // Parameters match by position, so /users/{id} and /users/{name} are the same route.
+                var key = model.Method + " " + string.Join('/', model.Template.Segments.Select(segment => segment.IsParameter ? "{}" : segment.Value));
                 if (seen.TryGetValue(key, out var first))
                 {
                     Error(path, $"duplicate endpoint {model.Method} {model.Template.Text} (already defined at endpoints[{first}])");
@@ -191,15 +193,18 @@ public sealed class GatewayModelBuilder
         else
         {
             var text = endpoint.Endpoint;
+            var isReserved = false;
             foreach (var reserved in ReservedPaths)
             {
-                if (text.Equals(reserved, StringComparison.Ordinal) || text.StartsWith(reserved + "/", StringComparison.Ordinal))
+                // KrakenD's /__(debug|echo|health)(/.*)?$ is not anchored at the start: /api/__debug is refused too.
+                if (text.EndsWith(reserved, StringComparison.Ordinal) || text.Contains(reserved + "/", StringComparison.Ordinal))
                 {
                     Error(path + ".endpoint", $"\"{text}\" uses the reserved path {reserved}");
+                    isReserved = true;
                 }
             }
 
-            if (!router.DisableHealth && (text.Equals(router.HealthPath, StringComparison.Ordinal)))
+            if (!isReserved && !router.DisableHealth && text.Equals(router.HealthPath, StringComparison.Ordinal))
             {
                 Error(path + ".endpoint", $"\"{text}\" collides with the health endpoint (router.health_path)");
             }
@@ -212,7 +217,7 @@ public sealed class GatewayModelBuilder
             }
         }
 
-        var method = (endpoint.Method ?? "GET").ToUpperInvariant();
+        var method = (string.IsNullOrEmpty(endpoint.Method) ? "GET" : endpoint.Method).ToUpperInvariant();
         if (Array.IndexOf(AllowedMethods, method) < 0)
         {
             Error(path + ".method", $"\"{endpoint.Method}\" is not supported (use GET, POST, PUT, PATCH or DELETE)");
@@ -220,7 +225,7 @@ public sealed class GatewayModelBuilder
 
         var timeout = Duration(path + ".timeout", endpoint.Timeout, serviceTimeout, positive: true);
         var cacheTtl = Duration(path + ".cache_ttl", endpoint.CacheTtl, serviceCacheTtl, positive: false);
-        var outputEncoding = endpoint.OutputEncoding ?? serviceOutputEncoding;
+        var outputEncoding = string.IsNullOrEmpty(endpoint.OutputEncoding) ? serviceOutputEncoding : endpoint.OutputEncoding;
         CheckOutputEncoding(path + ".output_encoding", outputEncoding);
 
         if (endpoint.ConcurrentCalls is < 0)
@@ -303,14 +308,15 @@ public sealed class GatewayModelBuilder
             Error(path + ".sd", $"service discovery \"{backend.Sd}\" is not supported (only static)");
         }
 
-        var method = (backend.Method ?? endpointMethod).ToUpperInvariant();
-        if (method is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE" or "HEAD" or "OPTIONS"))
+        // An inherited method was already checked on the endpoint.
+        var method = (string.IsNullOrEmpty(backend.Method) ? endpointMethod : backend.Method).ToUpperInvariant();
+        if (!string.IsNullOrEmpty(backend.Method) && method is not ("GET" or "POST" or "PUT" or "PATCH" or "DELETE" or "HEAD" or "OPTIONS"))
         {
             Error(path + ".method", $"\"{backend.Method}\" is not a supported HTTP method");
         }
 
         // KrakenD forces the backend encoding to no-op when the endpoint's output is no-op.
-        var encoding = outputEncoding == "no-op" ? "no-op" : backend.Encoding ?? "json";
+        var encoding = outputEncoding == "no-op" ? "no-op" : string.IsNullOrEmpty(backend.Encoding) ? "json" : backend.Encoding;
         if (Array.IndexOf(BackendEncodings, encoding) < 0)
         {
             Error(path + ".encoding", Array.IndexOf(KnownBackendEncodings, encoding) >= 0
@@ -549,13 +555,14 @@ public sealed class GatewayModelBuilder
             return fallback;
         }
 
-        if (duration < TimeSpan.Zero || (positive && duration == TimeSpan.Zero))
+        if (duration < TimeSpan.Zero)
         {
             Error(path, $"\"{text}\" must be {(positive ? "greater than zero" : "zero or more")}");
             return fallback;
         }
 
-        return duration;
+        // KrakenD reads a zero timeout as unset: the service default, or the service timeout for an endpoint.
+        return positive && duration == TimeSpan.Zero ? fallback : duration;
     }
 
     private TimeSpan? OptionalDuration(string path, string? text)

@@ -9,6 +9,8 @@ namespace FunctionApp.Gateway.Configuration;
 /// </summary>
 public static class GoDuration
 {
+    private static readonly decimal MaxNanoseconds = (decimal)TimeSpan.MaxValue.Ticks * 100;
+
     public static bool TryParse(string? text, out TimeSpan duration, out string? error)
     {
         duration = TimeSpan.Zero;
@@ -82,12 +84,14 @@ public static class GoDuration
                 return false;
             }
 
-            totalNanoseconds += value * nanosecondsPerUnit.Value;
-            if (totalNanoseconds > (decimal)TimeSpan.MaxValue.Ticks * 100)
+            // Checked before multiplying: a long number times an hour would overflow decimal itself.
+            if (value > (MaxNanoseconds - totalNanoseconds) / nanosecondsPerUnit.Value)
             {
                 error = $"duration \"{text}\" is too large";
                 return false;
             }
+
+            totalNanoseconds += value * nanosecondsPerUnit.Value;
 
             s = s[unitLength..];
         }

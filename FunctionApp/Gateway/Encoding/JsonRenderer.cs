@@ -65,7 +65,7 @@ public static class JsonRenderer
                 keys[count++] = key;
             }
 
-            Array.Sort(keys, 0, count, StringComparer.Ordinal);
+            Array.Sort(keys, 0, count, Utf8Order.Instance);
             for (var i = 0; i < count; i++)
             {
                 writer.WritePropertyName(keys[i]);
@@ -77,5 +77,33 @@ public static class JsonRenderer
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Orders strings by their UTF-8 bytes (i.e. by code point), as Go sorts map keys. Ordinal UTF-16 order differs
+    /// for characters above U+FFFF, whose surrogates (D800–DFFF) would sort before U+E000–U+FFFF.
+    /// </summary>
+    private sealed class Utf8Order : IComparer<string>
+    {
+        public static readonly Utf8Order Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var a = x.AsSpan();
+            var b = y.AsSpan();
+            var length = Math.Min(a.Length, b.Length);
+            for (var i = 0; i < length; i++)
+            {
+                if (a[i] != b[i])
+                {
+                    return CodePointOrder(a[i]) - CodePointOrder(b[i]);
+                }
+            }
+
+            return a.Length - b.Length;
+        }
+
+        /// <summary>Moves surrogates above every other UTF-16 unit, which puts the units in code point order.</summary>
+        private static int CodePointOrder(char c) => c < 0xD800 ? c : c < 0xE000 ? c + 0x2000 : c - 0x800;
     }
 }

@@ -3,6 +3,7 @@ using FunctionApp.Gateway.Backends;
 using FunctionApp.Gateway.Configuration;
 using FunctionApp.Gateway.Encoding;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
 
 namespace FunctionApp.Gateway.Routing;
@@ -93,14 +94,18 @@ public sealed class EndpointHandler
         headers.Add(new("Via", string.IsNullOrEmpty(via) || !HeaderRules.IsSafeValue(via) ? GatewayVersion.ViaValue : via + ", " + GatewayVersion.ViaValue));
 
         var query = new List<KeyValuePair<string, StringValues>>();
-        if (!_endpoint.InputQueryStrings.IsEmpty)
+        if (!_endpoint.InputQueryStrings.IsEmpty && incoming.QueryString.HasValue)
         {
-            foreach (var (key, values) in incoming.Query)
+            // Names are case-sensitive, as in Go's url.Values; Request.Query would merge "a" and "A".
+            foreach (var pair in new QueryStringEnumerable(incoming.QueryString.Value))
             {
-                if (key != HeaderRules.FunctionKeyQueryParameter && _endpoint.InputQueryStrings.Allows(key))
+                var key = pair.DecodeName().ToString();
+                if (key == HeaderRules.FunctionKeyQueryParameter || !_endpoint.InputQueryStrings.Allows(key))
                 {
-                    query.Add(new(key, values));
+                    continue;
                 }
+
+                AddQueryValue(query, key, pair.DecodeValue().ToString());
             }
         }
 
@@ -114,6 +119,21 @@ public sealed class EndpointHandler
             Body = hasBody ? incoming.Body : null,
             ContentLength = hasBody ? incoming.ContentLength : null,
         };
+    }
+
+    /// <summary>Adds a value, keeping repeated names together in the order they came (a short list: a linear scan).</summary>
+    private static void AddQueryValue(List<KeyValuePair<string, StringValues>> query, string key, string value)
+    {
+        for (var i = 0; i < query.Count; i++)
+        {
+            if (query[i].Key == key)
+            {
+                query[i] = new(key, StringValues.Concat(query[i].Value, value));
+                return;
+            }
+        }
+
+        query.Add(new(key, value));
     }
 
     private static bool AllSafe(StringValues values)
