@@ -20,10 +20,27 @@ public enum GatewayErrorKind
 
     /// <summary>The request cannot be sent to the backend safely (a parameter that would be a dot segment).</summary>
     InvalidRequest,
+
+    /// <summary>The backend's circuit breaker is open: the call failed fast without reaching it.</summary>
+    CircuitOpen,
 }
 
 /// <summary>A failure, returned as a value through the proxy layers.</summary>
 public sealed record GatewayError(GatewayErrorKind Kind, string Message, int? BackendStatus = null)
 {
+    /// <summary>
+    /// <c>backend/http.return_error_code</c>: the client gets <see cref="BackendStatus"/> instead of 500 (single
+    /// backend only), and with <c>router.return_error_msg</c> the backend's body as <see cref="Body"/>.
+    /// </summary>
+    public bool ReturnStatusToClient { get; init; }
+
+    public string? Body { get; init; }
+
+    public string? BodyContentType { get; init; }
+
+    /// <summary>Several backends failed: their errors joined by a newline, as KrakenD does.</summary>
+    public static GatewayError Combine(IReadOnlyList<GatewayError> errors) =>
+        errors.Count == 1 ? errors[0] with { ReturnStatusToClient = false } : new GatewayError(errors[0].Kind, string.Join('\n', errors.Select(e => e.Message)));
+
     public override string ToString() => Message;
 }

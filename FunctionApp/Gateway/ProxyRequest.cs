@@ -6,7 +6,7 @@ namespace FunctionApp.Gateway;
 /// The request as the proxy layers see it (Lura's <c>proxy.Request</c>): already filtered by the router, so it holds
 /// only the headers and query strings the endpoint allows, plus the ones the gateway adds.
 /// </summary>
-public sealed class ProxyRequest
+public sealed record ProxyRequest
 {
     public required string Method { get; init; }
 

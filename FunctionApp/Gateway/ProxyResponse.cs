@@ -33,5 +33,8 @@ public sealed class ProxyResponse : IDisposable
 
     public static ProxyResponse Failed(GatewayError error) => new(null, false, null, error);
 
+    /// <summary>Data from the backends that answered, and the error of those that did not (never complete).</summary>
+    public static ProxyResponse Partial(JsonObject data, GatewayError error) => new(data, false, null, error);
+
     public void Dispose() => Upstream?.Dispose();
 }

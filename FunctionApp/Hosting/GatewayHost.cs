@@ -46,7 +46,8 @@ public static partial class GatewayHost
         builder.Services.AddSingleton(timeProvider);
 
         var app = builder.Build();
-        var router = new GatewayRouter(model, new ProxyFactory(invoker, timeProvider), timeProvider);
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var router = new GatewayRouter(model, new ProxyFactory(invoker, timeProvider, loggerFactory.CreateLogger("Gateway.Proxy")), timeProvider);
 
         if (mode.AnswersHostProbe)
         {
@@ -55,7 +56,7 @@ public static partial class GatewayHost
 
         app.Run(router.HandleAsync);
 
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway");
+        var logger = loggerFactory.CreateLogger("Gateway");
         app.Lifetime.ApplicationStarted.Register(() => Log.Listening(logger, mode.Name, string.Join(", ", app.Urls), model.Endpoints.Count));
         foreach (var problem in model.Unsupported)
         {

@@ -1,33 +1,44 @@
 using System.IO.Compression;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using FunctionApp.Gateway.Configuration;
+using FunctionApp.Gateway.Encoding;
 using Microsoft.Extensions.Primitives;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace FunctionApp.Gateway.Backends;
 
 /// <summary>
-/// The innermost layer: calls one backend over HTTP (Lura's HTTP proxy + request executor). It fills the
-/// url_pattern, picks a host (round-robin), sends the filtered headers and the streamed body through the backend's
-/// Polly pipeline (the endpoint timeout), checks the status and decodes the body with the backend's encoding.
+/// The innermost layer: calls one backend over HTTP (Lura's request builder, load balancer, header filter and HTTP
+/// proxy in one). It fills the url_pattern, picks a host (round-robin), applies the backend-level header and query
+/// filters, sends the streamed body through the backend's Polly pipeline (circuit breaker, endpoint timeout),
+/// follows redirects like Go's client, checks the status and decodes and formats the body.
 /// </summary>
 public sealed class BackendProxy
 {
     /// <summary>Largest JSON body the gateway decodes; larger ones are a decode error, not an out-of-memory.</summary>
-    public const long MaxDecodedBodyBytes = 32 * 1024 * 1024;
+    public const long MaxDecodedBodyBytes = ResponseDecoder.MaxBodyBytes;
+
+    /// <summary>Go's http.Client gives up after 10 redirects.</summary>
+    public const int MaxRedirects = 10;
+
+    /// <summary>How much of a failed backend's body is kept for <c>return_error_code</c> / <c>return_error_details</c>.</summary>
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    private static readonly string[] SensitiveOnRedirect = ["Authorization", "Www-Authenticate", "Cookie", "Cookie2"];
 
     private readonly BackendModel _backend;
     private readonly HttpMessageInvoker _invoker;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResiliencePipeline<ProxyResponse> _pipeline;
     private readonly HttpMethod _method;
     private readonly bool _passThrough;
     private uint _nextHost;
 
-    public BackendProxy(BackendModel backend, HttpMessageInvoker invoker, ResiliencePipeline pipeline)
+    public BackendProxy(BackendModel backend, HttpMessageInvoker invoker, ResiliencePipeline<ProxyResponse> pipeline)
     {
         _backend = backend;
         _invoker = invoker;
@@ -37,11 +48,51 @@ public sealed class BackendProxy
         _nextHost = (uint)Random.Shared.Next();
     }
 
-    /// <summary>Builds the Polly pipeline of one backend: for now the endpoint timeout, applied to the whole call.</summary>
-    public static ResiliencePipeline CreatePipeline(BackendModel backend, TimeProvider timeProvider) =>
-        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddTimeout(backend.Timeout)
-            .Build();
+    /// <summary>
+    /// Builds the Polly pipeline of one backend, once: the circuit breaker (when configured) outside the endpoint
+    /// timeout, so a timed-out call counts as a failure.
+    /// </summary>
+    public static ResiliencePipeline<ProxyResponse> CreatePipeline(BackendModel backend, TimeProvider timeProvider, Action<string, string>? logStatusChange = null)
+    {
+        var builder = new ResiliencePipelineBuilder<ProxyResponse> { TimeProvider = timeProvider };
+        if (backend.CircuitBreaker is { } breaker)
+        {
+            var name = breaker.Name ?? $"{backend.ConfigPath} {backend.UrlPattern}";
+            var log = breaker.LogStatusChange ? logStatusChange : null;
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<ProxyResponse>
+            {
+                // KrakenD trips after max_errors failures in a row within the interval; a window where every call
+                // failed and at least max_errors calls were made is the same rule in Polly's terms.
+                FailureRatio = 1.0,
+                MinimumThroughput = Math.Max(breaker.MaxErrors, 2),
+                SamplingDuration = breaker.Interval < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : breaker.Interval,
+                BreakDuration = breaker.Timeout < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : breaker.Timeout,
+                ShouldHandle = static args => ValueTask.FromResult(IsFailure(args.Outcome)),
+                OnOpened = args =>
+                {
+                    log?.Invoke(name, "open");
+                    return ValueTask.CompletedTask;
+                },
+                OnHalfOpened = args =>
+                {
+                    log?.Invoke(name, "half-open");
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = args =>
+                {
+                    log?.Invoke(name, "closed");
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        return builder.AddTimeout(backend.Timeout).Build();
+    }
+
+    private static bool IsFailure(Outcome<ProxyResponse> outcome) =>
+        outcome.Exception is { } exception
+            ? exception is not OperationCanceledException || exception is TimeoutRejectedException
+            : outcome.Result!.Error is { Kind: not (GatewayErrorKind.ClientCanceled or GatewayErrorKind.InvalidRequest) };
 
     public async ValueTask<ProxyResponse> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
@@ -67,6 +118,7 @@ public sealed class BackendProxy
             {
                 null => outcome.Result!,
                 TimeoutRejectedException => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Timeout, "context deadline exceeded")),
+                BrokenCircuitException => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.CircuitOpen, "circuit breaker is open")),
                 OperationCanceledException when cancellationToken.IsCancellationRequested => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.ClientCanceled, "context canceled")),
                 HttpRequestException e => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, $"{_backend.Method} {_backend.UrlPattern}: {e.Message}")),
                 _ => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, $"{_backend.Method} {_backend.UrlPattern}: {outcome.Exception.Message}")),
@@ -85,8 +137,16 @@ public sealed class BackendProxy
             return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidRequest, "error: encoded url params"));
         }
 
-        using var message = BuildRequest(request, uri);
-        var response = await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        // A body that may have to be sent again after a 307/308 must be replayable.
+        byte[]? replayableBody = null;
+        if (_backend.SendBodyOnRedirect && request.Body is not null && HasBody(_method))
+        {
+            using var copy = new MemoryStream();
+            await request.Body.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            replayableBody = copy.ToArray();
+        }
+
+        var response = await SendFollowingRedirectsAsync(request, uri, replayableBody, cancellationToken).ConfigureAwait(false);
         if (_passThrough)
         {
             // no-op: every status passes through; the caller streams the body and disposes the response.
@@ -98,28 +158,126 @@ public sealed class BackendProxy
             var status = (int)response.StatusCode;
             if (status is not (200 or 201))
             {
-                return ProxyResponse.Failed(new GatewayError(
-                    GatewayErrorKind.InvalidStatus,
-                    $"invalid status code {status} [{_backend.Method} {_backend.UrlPattern}]: {message.RequestUri}",
-                    status));
+                return await StatusErrorAsync(response, status, cancellationToken).ConfigureAwait(false);
             }
 
-            return await DecodeJsonAsync(response, cancellationToken).ConfigureAwait(false);
+            return await DecodeAsync(response, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    internal HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri)
+    /// <summary>
+    /// Go's client rules: up to 10 hops; 301/302/303 turn into GET without a body (HEAD stays HEAD); 307/308 keep
+    /// the method and body only when the body can be sent again; <c>Referer</c> is set; credentials are dropped
+    /// when the host changes.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ProxyRequest request, Uri uri, byte[]? replayableBody, CancellationToken cancellationToken)
     {
-        var message = new HttpRequestMessage(_method, uri) { Version = System.Net.HttpVersion.Version11 };
-        if (request.Body is not null && _method != HttpMethod.Get && _method != HttpMethod.Head)
+        var method = _method;
+        var sendBody = true;
+        var originalHost = uri.Authority;
+        for (var hop = 0; ; hop++)
         {
-            message.Content = new StreamingRequestContent(request.Body, request.ContentLength);
+            using var message = BuildRequest(request, uri, method, sendBody, replayableBody, hop == 0 ? null : originalHost);
+
+            var response = await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is null || hop == MaxRedirects)
+            {
+                if (hop == MaxRedirects && status is 301 or 302 or 303 or 307 or 308)
+                {
+                    response.Dispose();
+                    throw new HttpRequestException($"stopped after {MaxRedirects} redirects");
+                }
+
+                return response;
+            }
+
+            if (status is 307 or 308 && HasBody(method) && request.Body is not null && replayableBody is null)
+            {
+                // Go returns the redirect itself when the body cannot be re-sent.
+                return response;
+            }
+
+            var location = response.Headers.Location;
+            var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
+            response.Dispose();
+            if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new HttpRequestException($"redirect to unsupported scheme {next.Scheme}");
+            }
+
+            if (status is 301 or 302 or 303)
+            {
+                method = method == HttpMethod.Head ? HttpMethod.Head : HttpMethod.Get;
+                sendBody = false;
+            }
+
+            var previous = uri;
+            uri = next;
+            request = request with { Headers = WithReferer(request.Headers, previous, next) };
+        }
+    }
+
+    private static List<KeyValuePair<string, StringValues>> WithReferer(IReadOnlyList<KeyValuePair<string, StringValues>> headers, Uri previous, Uri next)
+    {
+        var result = new List<KeyValuePair<string, StringValues>>(headers.Count + 1);
+        foreach (var header in headers)
+        {
+            if (!header.Key.Equals("Referer", StringComparison.OrdinalIgnoreCase))
+            {
+                result.Add(header);
+            }
         }
 
+        if (!(previous.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp))
+        {
+            result.Add(new("Referer", previous.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped)));
+        }
+
+        return result;
+    }
+
+    private static bool HasBody(HttpMethod method) => method != HttpMethod.Get && method != HttpMethod.Head;
+
+    internal HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri) => BuildRequest(request, uri, _method, true, null, null);
+
+    private HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri, HttpMethod method, bool sendBody, byte[]? replayableBody, string? originalHost)
+    {
+        var message = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11 };
+        if (sendBody && HasBody(method))
+        {
+            if (replayableBody is not null)
+            {
+                message.Content = new ByteArrayContent(replayableBody);
+            }
+            else if (request.Body is not null)
+            {
+                message.Content = new StreamingRequestContent(request.Body, request.ContentLength);
+            }
+        }
+
+        var crossHost = originalHost is not null && !string.Equals(originalHost, uri.Authority, StringComparison.OrdinalIgnoreCase);
+        var filter = _backend.InputHeaders;
         foreach (var (name, values) in request.Headers)
         {
+            // The backend-level list filters again, after the gateway's own headers were added (as in Lura).
+            if (filter is not null && !filter.Allows(name))
+            {
+                continue;
+            }
+
+            if (crossHost && Array.Exists(SensitiveOnRedirect, s => s.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
             if (HeaderRules.ContentHeaders.Contains(name))
             {
+                if (message.Content is null && !sendBody)
+                {
+                    continue;
+                }
+
                 message.Content ??= new ByteArrayContent([]);
                 message.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
             }
@@ -144,12 +302,12 @@ public sealed class BackendProxy
             return null;
         }
 
-        AppendQuery(url, request.Query, _backend.UrlPattern.HasQuery);
+        AppendQuery(url, request.Query, _backend.UrlPattern.HasQuery, _backend.InputQueryStrings);
         return new Uri(url.ToString(), UriKind.Absolute);
     }
 
     /// <summary>Appends query parameters as Go's <c>url.Values.Encode</c> does: keys sorted, values in order.</summary>
-    private static void AppendQuery(StringBuilder url, IReadOnlyList<KeyValuePair<string, StringValues>> query, bool hasQuery)
+    private static void AppendQuery(StringBuilder url, IReadOnlyList<KeyValuePair<string, StringValues>> query, bool hasQuery, ForwardingList? filter)
     {
         if (query.Count == 0)
         {
@@ -160,6 +318,11 @@ public sealed class BackendProxy
         var first = !hasQuery;
         foreach (var (key, values) in sorted)
         {
+            if (filter is not null && !filter.Allows(key))
+            {
+                continue;
+            }
+
             foreach (var value in values)
             {
                 url.Append(first ? '?' : '&');
@@ -169,7 +332,60 @@ public sealed class BackendProxy
         }
     }
 
-    private static async Task<ProxyResponse> DecodeJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// A status other than 200/201 (Lura's status handlers): an error, carrying the backend's status and body when
+    /// <c>return_error_code</c> asks for them, or, with <c>return_error_details</c>, data under
+    /// <c>error_&lt;name&gt;</c> that makes the response incomplete.
+    /// </summary>
+    private async Task<ProxyResponse> StatusErrorAsync(HttpResponseMessage response, int status, CancellationToken cancellationToken)
+    {
+        var message = $"invalid status code {status} [{_backend.Method} {_backend.UrlPattern}]: {response.RequestMessage?.RequestUri}";
+        var errors = _backend.Errors;
+        if (!errors.ReturnErrorCode && errors.ReturnErrorDetails is null)
+        {
+            return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidStatus, message, status));
+        }
+
+        var body = await ReadTextAsync(response.Content, cancellationToken).ConfigureAwait(false);
+        var contentType = response.Content.Headers.ContentType?.ToString() ?? string.Empty;
+        if (errors.ReturnErrorDetails is { } name)
+        {
+            var details = new JsonObject
+            {
+                ["http_status_code"] = status,
+                ["http_body"] = body,
+                ["http_body_encoding"] = contentType,
+            };
+            JsonRenderer.PreserveOrder(details);
+            return ProxyResponse.FromData(new JsonObject { ["error_" + name] = details }, isComplete: false);
+        }
+
+        return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidStatus, message, status)
+        {
+            ReturnStatusToClient = true,
+            Body = body,
+            BodyContentType = contentType,
+        });
+    }
+
+    private static async Task<string> ReadTextAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new byte[MaxErrorBodyBytes];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+        }
+    }
+
+    private async Task<ProxyResponse> DecodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var content = response.Content;
         if (content.Headers.ContentLength is > MaxDecodedBodyBytes)
@@ -180,77 +396,27 @@ public sealed class BackendProxy
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            Stream source = stream;
-            if (IsGzip(content.Headers))
-            {
-                source = new GZipStream(stream, CompressionMode.Decompress);
-            }
-
-            // Content-Length was checked above; this also bounds chunked and decompressed bodies.
-            source = new LengthLimitedStream(source, MaxDecodedBodyBytes);
-
+            // Go's transport decompresses gzip transparently; the decoder bounds what it reads after that.
+            var source = IsGzip(content.Headers) ? new GZipStream(stream, CompressionMode.Decompress) : stream;
             await using (source.ConfigureAwait(false))
             {
-                JsonElement root;
+                DecodeResult decoded;
                 try
                 {
-                    using var document = await JsonDocument.ParseAsync(source, default, cancellationToken).ConfigureAwait(false);
-                    if (document.RootElement.ValueKind != JsonValueKind.Object)
-                    {
-                        return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, "the backend's JSON is not an object (use encoding safejson or is_collection for arrays)"));
-                    }
-
-                    // One copy out of the pooled document; the nodes below keep referring to it.
-                    root = document.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, "invalid JSON from backend: " + e.Message));
+                    decoded = await ResponseDecoder.DecodeAsync(_backend.Encoding, _backend.IsCollection, source, cancellationToken).ConfigureAwait(false);
                 }
                 catch (InvalidDataException e)
                 {
                     return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, e.Message));
                 }
 
-                return ProxyResponse.FromData(ToObject(root), isComplete: true);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Builds the object eagerly, the last of duplicate keys winning as in Go's decoder (a lazily parsed
-    /// <see cref="JsonObject"/> would throw on duplicates while being rendered). Scalars stay backed by the element,
-    /// so numbers keep their literal text. Depth is bounded by the parser's limit (64).
-    /// </summary>
-    private static JsonObject ToObject(JsonElement element)
-    {
-        var result = new JsonObject();
-        foreach (var property in element.EnumerateObject())
-        {
-            result[property.Name] = ToNode(property.Value);
-        }
-
-        return result;
-    }
-
-    private static JsonNode? ToNode(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                return ToObject(element);
-            case JsonValueKind.Array:
-                var array = new JsonArray();
-                foreach (var item in element.EnumerateArray())
+                if (decoded.Data is not { } data)
                 {
-                    array.Add(ToNode(item));
+                    return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, decoded.Error ?? "nothing to decode"));
                 }
 
-                return array;
-            case JsonValueKind.Null:
-                return null;
-            default:
-                return JsonValue.Create(element);
+                return ProxyResponse.FromData(_backend.Formatter is { } formatter ? formatter.Format(data) : data, isComplete: true);
+            }
         }
     }
 

@@ -19,13 +19,23 @@ public sealed class UrlPattern
         Text = text;
         _parts = parts;
         HasQuery = hasQuery;
+        var references = new List<SequentialReference>();
         foreach (var part in parts)
         {
             _literalLength += part.IsPlaceholder ? 8 : part.Value.Length;
+            if (part.IsPlaceholder && SequentialReference.TryParse(part.Value, out var reference))
+            {
+                references.Add(reference);
+            }
         }
+
+        SequentialReferences = [.. references];
     }
 
     public string Text { get; }
+
+    /// <summary>The <c>{respN_field}</c> placeholders of a sequential backend, in pattern order.</summary>
+    public IReadOnlyList<SequentialReference> SequentialReferences { get; }
 
     /// <summary>True when the pattern carries its own query string (<c>?a=b</c>).</summary>
     public bool HasQuery { get; }
@@ -48,7 +58,11 @@ public sealed class UrlPattern
     /// Compiles a url_pattern. Each placeholder must name one of <paramref name="parameterNames"/>; as in KrakenD,
     /// the first letter's case does not matter (<c>{id}</c> and <c>{Id}</c> are the same parameter).
     /// </summary>
-    public static UrlPattern? TryCompile(string pattern, IReadOnlyList<string> parameterNames, string endpointPath, List<string> problems)
+    /// <remarks>
+    /// With <paramref name="sequentialIndex"/> set (a backend of a <c>proxy.sequential</c> endpoint), placeholders such
+    /// as <c>{resp0_id}</c> or <c>{resp1_user.id}</c> may also name a field of an earlier backend's response.
+    /// </remarks>
+    public static UrlPattern? TryCompile(string pattern, IReadOnlyList<string> parameterNames, string endpointPath, List<string> problems, int? sequentialIndex = null)
     {
         if (pattern.Length == 0)
         {
@@ -79,7 +93,30 @@ public sealed class UrlPattern
                 }
 
                 var name = pattern[(i + 1)..close];
-                if (!EndpointTemplate.IsParameterName(name))
+                if (SequentialReference.TryParse(name, out var reference))
+                {
+                    if (sequentialIndex is null)
+                    {
+                        problems.Add($"{{{name}}} refers to an earlier backend's response, which needs proxy.sequential: true");
+                        ok = false;
+                    }
+                    else if (reference.Backend >= sequentialIndex)
+                    {
+                        problems.Add($"{{{name}}} refers to backend {reference.Backend}, which is not called before this one");
+                        ok = false;
+                    }
+                    else
+                    {
+                        if (literal.Length > 0)
+                        {
+                            parts.Add(new Part(literal.ToString(), false, false));
+                            literal.Clear();
+                        }
+
+                        parts.Add(new Part(name, true, queryStart >= 0 && i > queryStart));
+                    }
+                }
+                else if (!EndpointTemplate.IsParameterName(name))
                 {
                     problems.Add($"{{{name}}} is not a valid placeholder name");
                     ok = false;
@@ -166,7 +203,21 @@ public sealed class UrlPattern
                 continue;
             }
 
-            var value = parameters.TryGetValue(part.Value, out var v) ? v : string.Empty;
+            string value;
+            if (parameters.TryGetValue(part.Value, out var found))
+            {
+                value = found;
+            }
+            else if (SequentialReferences.Count > 0 && SequentialReference.TryParse(part.Value, out _))
+            {
+                // The earlier response had no such field: KrakenD would send the template text; we do not call.
+                return false;
+            }
+            else
+            {
+                value = string.Empty;
+            }
+
             if (!part.InQuery && value is "." or "..")
             {
                 // Escaped or not (%2E%2E), a dot segment is resolved by the backend: no URL can hold it safely.
@@ -184,4 +235,39 @@ public sealed class UrlPattern
     public override string ToString() => Text;
 
     private readonly record struct Part(string Value, bool IsPlaceholder, bool InQuery);
+}
+
+/// <summary>
+/// A <c>{respN_path}</c> placeholder of a sequential backend: field <see cref="Path"/> (dot-separated) of backend
+/// <see cref="Backend"/>'s formatted response.
+/// </summary>
+public readonly record struct SequentialReference(string Placeholder, int Backend, string[] Path)
+{
+    public static bool TryParse(string placeholder, out SequentialReference reference)
+    {
+        reference = default;
+        if (!placeholder.StartsWith("resp", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var underscore = placeholder.IndexOf('_', 4);
+        if (underscore <= 4 || underscore == placeholder.Length - 1
+            || !int.TryParse(placeholder.AsSpan(4, underscore - 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var backend))
+        {
+            return false;
+        }
+
+        var path = placeholder[(underscore + 1)..];
+        foreach (var c in path)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('_' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        reference = new SequentialReference(placeholder, backend, path.Split('.'));
+        return true;
+    }
 }

@@ -31,6 +31,11 @@ public sealed record RouterOptions
     public bool HideVersionHeader { get; init; }
     public string HealthPath { get; init; } = "/__health";
     public bool DisableHealth { get; init; }
+    public bool DisableRedirectTrailingSlash { get; init; }
+    public bool DisableRedirectFixedPath { get; init; }
+    public bool DisableHandleMethodNotAllowed { get; init; }
+    public bool DisablePathDecoding { get; init; }
+    public bool AutoOptions { get; init; }
 }
 
 /// <summary>Settings of the one HTTP client shared by every backend.</summary>
@@ -56,6 +61,18 @@ public sealed class EndpointModel
     public required ForwardingList InputQueryStrings { get; init; }
     public required IReadOnlyList<BackendModel> Backends { get; init; }
 
+    /// <summary><c>concurrent_calls</c>: identical calls sent to each backend, the first good answer wins.</summary>
+    public int ConcurrentCalls { get; init; } = 1;
+
+    /// <summary><c>proxy.sequential</c>: backends are called in order and may use earlier responses.</summary>
+    public bool Sequential { get; init; }
+
+    /// <summary><c>proxy.static</c>, or null.</summary>
+    public StaticResponseOptions? Static { get; init; }
+
+    /// <summary><c>proxy.flatmap_filter</c> applied to the merged response (two or more backends only).</summary>
+    public IReadOnlyList<FunctionApp.Gateway.Proxy.FlatmapOperation>? Flatmap { get; init; }
+
     /// <summary>Where this endpoint sits in the config, e.g. <c>endpoints[3]</c>.</summary>
     public required string ConfigPath { get; init; }
 
@@ -71,6 +88,29 @@ public sealed class BackendModel
     public required string Encoding { get; init; }
     public required TimeSpan Timeout { get; init; }
     public required string ConfigPath { get; init; }
+    public bool IsCollection { get; init; }
+
+    /// <summary>target / allow / deny / mapping / group / flatmap, compiled; null when there is nothing to do.</summary>
+    public FunctionApp.Gateway.Proxy.EntityFormatter? Formatter { get; init; }
+
+    /// <summary>Backend-level <c>input_headers</c>, a second filter after the endpoint's; null when not set.</summary>
+    public ForwardingList? InputHeaders { get; init; }
+
+    /// <summary>Backend-level <c>input_query_strings</c>; null when not set.</summary>
+    public ForwardingList? InputQueryStrings { get; init; }
+
+    public BackendErrorOptions Errors { get; init; } = new(false, null);
+
+    /// <summary><c>backend/http/client.send_body_on_redirect</c>.</summary>
+    public bool SendBodyOnRedirect { get; init; }
+
+    public CircuitBreakerOptions? CircuitBreaker { get; init; }
+
+    /// <summary><c>proxy.shadow</c>: the backend is called but its response is never used.</summary>
+    public bool Shadow { get; init; }
+
+    /// <summary>Position in the endpoint's backend list (sequential placeholders refer to it).</summary>
+    public int Index { get; init; }
 }
 
 /// <summary>An allow-list of header or query-string names: all of them (<c>["*"]</c>) or a fixed set.</summary>

@@ -17,9 +17,8 @@ public sealed class GatewayModelBuilder
 
     private static readonly string[] AllowedMethods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
     private static readonly string[] ReservedPaths = ["/__health", "/__debug", "/__echo"];
-    private static readonly string[] OutputEncodings = ["json", "no-op"];
-    private static readonly string[] KnownOutputEncodings = ["json", "json-collection", "string", "negotiate", "yaml", "xml", "fast-json", "no-op"];
-    private static readonly string[] BackendEncodings = ["json", "no-op"];
+    private static readonly string[] OutputEncodings = ["json", "json-collection", "string", "negotiate", "yaml", "xml", "fast-json", "no-op"];
+    private static readonly string[] BackendEncodings = ["json", "safejson", "string", "no-op"];
     private static readonly string[] KnownBackendEncodings = ["json", "safejson", "string", "xml", "rss", "no-op"];
 
     private readonly List<ConfigProblem> _errors = [];
@@ -232,12 +231,9 @@ public sealed class GatewayModelBuilder
         {
             Error(path + ".concurrent_calls", "must not be negative");
         }
-        else if (endpoint.ConcurrentCalls is > 1)
-        {
-            Error(path + ".concurrent_calls", "values above 1 are not supported yet");
-        }
 
-        CheckEndpointExtraConfig(path + ".extra_config", endpoint.ExtraConfig);
+        var concurrentCalls = Math.Max(endpoint.ConcurrentCalls ?? 1, 1);
+        var proxy = EndpointProxyOptions(path + ".extra_config", endpoint.ExtraConfig);
 
         var backends = new List<BackendModel>();
         if (endpoint.Backend is null || endpoint.Backend.Length == 0)
@@ -246,16 +242,9 @@ public sealed class GatewayModelBuilder
         }
         else
         {
-            if (endpoint.Backend.Length > 1)
+            if (endpoint.Backend.Length > 1 && outputEncoding == "no-op")
             {
-                if (outputEncoding == "no-op")
-                {
-                    Error(path + ".backend", $"the no-op output encoding takes exactly one backend, not {endpoint.Backend.Length}");
-                }
-                else
-                {
-                    Error(path + ".backend", $"merging {endpoint.Backend.Length} backends is not supported yet (one backend per endpoint)");
-                }
+                Error(path + ".backend", $"the no-op output encoding takes exactly one backend, not {endpoint.Backend.Length}");
             }
 
             for (var i = 0; i < endpoint.Backend.Length; i++)
@@ -267,7 +256,7 @@ public sealed class GatewayModelBuilder
                     continue;
                 }
 
-                var model = BuildBackend(backendPath, backend, method, timeout, serviceHosts, outputEncoding, template);
+                var model = BuildBackend(backendPath, i, backend, method, timeout, serviceHosts, outputEncoding, template, proxy.Sequential);
                 if (model is not null)
                 {
                     backends.Add(model);
@@ -290,11 +279,15 @@ public sealed class GatewayModelBuilder
             InputHeaders = ForwardingList.Create(endpoint.InputHeaders, StringComparer.OrdinalIgnoreCase, "Content-Type"),
             InputQueryStrings = ForwardingList.Create(endpoint.InputQueryStrings, StringComparer.Ordinal),
             Backends = backends,
+            ConcurrentCalls = concurrentCalls,
+            Sequential = proxy.Sequential,
+            Static = proxy.Static,
+            Flatmap = backends.Count > 1 ? proxy.Flatmap : null,
             ConfigPath = path,
         };
     }
 
-    private BackendModel? BuildBackend(string path, BackendConfig backend, string endpointMethod, TimeSpan timeout, IReadOnlyList<string>? serviceHosts, string outputEncoding, EndpointTemplate? template)
+    private BackendModel? BuildBackend(string path, int index, BackendConfig backend, string endpointMethod, TimeSpan timeout, IReadOnlyList<string>? serviceHosts, string outputEncoding, EndpointTemplate? template, bool sequential)
     {
         var errorsBefore = _errors.Count;
         var hosts = Hosts(path + ".host", backend.Host, serviceHosts, backend.DisableHostSanitize ?? false);
@@ -320,27 +313,21 @@ public sealed class GatewayModelBuilder
         if (Array.IndexOf(BackendEncodings, encoding) < 0)
         {
             Error(path + ".encoding", Array.IndexOf(KnownBackendEncodings, encoding) >= 0
-                ? $"\"{encoding}\" is not supported yet (json, no-op)"
+                ? $"\"{encoding}\" needs a KrakenD plugin and is not supported (json, safejson, string, no-op)"
                 : $"unknown encoding \"{encoding}\" (json, safejson, string, no-op)");
         }
 
-        if (backend.IsCollection == true)
+        var extra = BackendExtraOptions(path + ".extra_config", backend.ExtraConfig);
+        FunctionApp.Gateway.Proxy.EntityFormatter? formatter = null;
+        if (encoding != "no-op")
         {
-            Error(path + ".is_collection", "is not supported yet");
+            formatter = FunctionApp.Gateway.Proxy.EntityFormatter.Create(
+                NullIfEmpty(backend.Target), backend.Allow, backend.Deny, backend.Mapping, NullIfEmpty(backend.Group), extra.Flatmap);
         }
-
-        NotYet(path + ".group", backend.Group);
-        NotYet(path + ".target", backend.Target);
-        NotYet(path + ".allow", backend.Allow);
-        NotYet(path + ".deny", backend.Deny);
-        if (backend.Mapping is { Count: > 0 })
+        else if (!string.IsNullOrEmpty(backend.Target) || !string.IsNullOrEmpty(backend.Group) || backend.Allow is { Length: > 0 } || backend.Deny is { Length: > 0 } || backend.Mapping is { Count: > 0 } || extra.Flatmap is { Count: > 0 })
         {
-            Error(path + ".mapping", "is not supported yet");
+            Unsupported(path, "target, allow, deny, mapping, group and flatmap_filter do nothing on a no-op backend (nothing is decoded)");
         }
-
-        NotYet(path + ".input_headers", backend.InputHeaders);
-        NotYet(path + ".input_query_strings", backend.InputQueryStrings);
-        CheckBackendExtraConfig(path + ".extra_config", backend.ExtraConfig);
 
         UrlPattern? pattern = null;
         if (backend.UrlPattern is null)
@@ -350,7 +337,7 @@ public sealed class GatewayModelBuilder
         else if (template is not null)
         {
             var problems = new List<string>();
-            pattern = UrlPattern.TryCompile(backend.UrlPattern, template.ParameterNames, template.Text, problems);
+            pattern = UrlPattern.TryCompile(backend.UrlPattern, template.ParameterNames, template.Text, problems, sequential ? index : null);
             foreach (var problem in problems)
             {
                 Error(path + ".url_pattern", problem);
@@ -370,74 +357,318 @@ public sealed class GatewayModelBuilder
             Encoding = encoding,
             Timeout = timeout,
             ConfigPath = path,
+            Index = index,
+            IsCollection = backend.IsCollection ?? false,
+            Formatter = formatter,
+            InputHeaders = backend.InputHeaders is { Length: > 0 } headers ? ForwardingList.Create(headers, StringComparer.OrdinalIgnoreCase) : null,
+            InputQueryStrings = backend.InputQueryStrings is { Length: > 0 } query ? ForwardingList.Create(query, StringComparer.Ordinal) : null,
+            Errors = extra.Errors,
+            SendBodyOnRedirect = extra.SendBodyOnRedirect,
+            CircuitBreaker = extra.CircuitBreaker,
+            Shadow = extra.Shadow,
         };
     }
 
-    private void NotYet(string path, object? value)
-    {
-        var present = value switch
-        {
-            null => false,
-            string s => s.Length > 0,
-            string[] a => a.Length > 0,
-            _ => true,
-        };
-        if (present)
-        {
-            Error(path, "is not supported yet");
-        }
-    }
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private void CheckOutputEncoding(string path, string encoding)
     {
         if (Array.IndexOf(OutputEncodings, encoding) < 0)
         {
-            Error(path, Array.IndexOf(KnownOutputEncodings, encoding) >= 0
-                ? $"\"{encoding}\" is not supported yet (json, no-op)"
-                : $"unknown output encoding \"{encoding}\"");
+            Error(path, $"unknown output encoding \"{encoding}\" (json, json-collection, string, negotiate, yaml, xml, no-op)");
         }
     }
 
-    private void CheckEndpointExtraConfig(string path, Dictionary<string, JsonElement>? extraConfig)
+    private readonly record struct EndpointProxy(bool Sequential, StaticResponseOptions? Static, IReadOnlyList<FunctionApp.Gateway.Proxy.FlatmapOperation>? Flatmap);
+
+    /// <summary>Reads the endpoint's <c>proxy</c> namespace: sequential, static, flatmap_filter.</summary>
+    private EndpointProxy EndpointProxyOptions(string path, Dictionary<string, JsonElement>? extraConfig)
     {
-        if (Namespaces.TryGet(extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, out var proxy, out var name))
+        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong);
+        if (!Namespaces.TryGet(extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, out var proxy, out var name))
         {
-            if (proxy.ValueKind != JsonValueKind.Object)
+            return default;
+        }
+
+        path = $"{path}.{name}";
+        if (proxy.ValueKind != JsonValueKind.Object)
+        {
+            Error(path, "must be an object");
+            return default;
+        }
+
+        var result = default(EndpointProxy);
+        foreach (var property in proxy.EnumerateObject())
+        {
+            var propertyPath = $"{path}.{property.Name}";
+            switch (property.Name)
             {
-                Error($"{path}.{name}", "must be an object");
+                case "sequential":
+                    result = result with { Sequential = Bool(propertyPath, property.Value) };
+                    break;
+                case "static":
+                    result = result with { Static = StaticOptions(propertyPath, property.Value) };
+                    break;
+                case "flatmap_filter":
+                    result = result with { Flatmap = FlatmapOperations(propertyPath, property.Value) };
+                    break;
+                case "sequential_propagated_params":
+                    Unsupported(propertyPath, "only feeds plugins (Lua, CEL), which are not supported; ignored");
+                    break;
+                case "combiner":
+                    Error(propertyPath, "custom combiners are Go plugins and are not supported");
+                    break;
+                default:
+                    if (!IsIgnoredKey(property.Name))
+                    {
+                        Unsupported(propertyPath, "proxy option not supported; ignored");
+                    }
+
+                    break;
+            }
+        }
+
+        return result;
+    }
+
+    private StaticResponseOptions? StaticOptions(string path, JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Error(path, "must be an object with strategy and data");
+            return null;
+        }
+
+        var strategy = StaticStrategy.Always;
+        System.Text.Json.Nodes.JsonObject? data = null;
+        foreach (var property in value.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "strategy":
+                    var text = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+                    switch (text)
+                    {
+                        case "always" or "" or null when property.Value.ValueKind == JsonValueKind.String:
+                            strategy = StaticStrategy.Always;
+                            break;
+                        case "success":
+                            strategy = StaticStrategy.Success;
+                            break;
+                        case "errored":
+                            strategy = StaticStrategy.Errored;
+                            break;
+                        case "complete":
+                            strategy = StaticStrategy.Complete;
+                            break;
+                        case "incomplete":
+                            strategy = StaticStrategy.Incomplete;
+                            break;
+                        default:
+                            Error($"{path}.strategy", "must be one of always, success, errored, complete, incomplete");
+                            break;
+                    }
+
+                    break;
+                case "data":
+                    if (property.Value.ValueKind != JsonValueKind.Object)
+                    {
+                        Error($"{path}.data", "must be an object");
+                    }
+                    else
+                    {
+                        data = System.Text.Json.Nodes.JsonObject.Create(property.Value);
+                    }
+
+                    break;
+                default:
+                    if (!IsIgnoredKey(property.Name))
+                    {
+                        Unsupported($"{path}.{property.Name}", "unknown key; ignored");
+                    }
+
+                    break;
+            }
+        }
+
+        if (data is null)
+        {
+            Error($"{path}.data", "is required");
+            return null;
+        }
+
+        return new StaticResponseOptions(strategy, data);
+    }
+
+    private IReadOnlyList<FunctionApp.Gateway.Proxy.FlatmapOperation>? FlatmapOperations(string path, JsonElement value)
+    {
+        var problems = new List<ConfigProblem>();
+        var operations = FunctionApp.Gateway.Proxy.FlatmapOperation.TryParse(value, path, problems);
+        _errors.AddRange(problems);
+        return operations is { Count: > 0 } ? operations : null;
+    }
+
+    private readonly record struct BackendExtra(
+        IReadOnlyList<FunctionApp.Gateway.Proxy.FlatmapOperation>? Flatmap,
+        BackendErrorOptions Errors,
+        bool SendBodyOnRedirect,
+        CircuitBreakerOptions? CircuitBreaker,
+        bool Shadow);
+
+    /// <summary>Reads a backend's <c>proxy</c>, <c>backend/http</c>, <c>backend/http/client</c> and <c>qos/circuit-breaker</c>.</summary>
+    private BackendExtra BackendExtraOptions(string path, Dictionary<string, JsonElement>? extraConfig)
+    {
+        var result = new BackendExtra(null, new BackendErrorOptions(false, null), false, null, false);
+        foreach (var (key, value) in ObjectNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong))
+        {
+            switch (key.Name)
+            {
+                case "flatmap_filter":
+                    result = result with { Flatmap = FlatmapOperations(key.Path, value) };
+                    break;
+                case "shadow":
+                    result = result with { Shadow = Bool(key.Path, value) };
+                    break;
+                default:
+                    Unsupported(key.Path, "proxy option not supported on a backend; ignored");
+                    break;
+            }
+        }
+
+        foreach (var (key, value) in ObjectNamespaces(path, extraConfig, Namespaces.BackendHttp, Namespaces.BackendHttpLong))
+        {
+            switch (key.Name)
+            {
+                case "return_error_code":
+                    result = result with { Errors = result.Errors with { ReturnErrorCode = Bool(key.Path, value) } };
+                    break;
+                case "return_error_details":
+                    if (value.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(value.GetString()))
+                    {
+                        Error(key.Path, "must be a non-empty name (the response gets the key error_<name>)");
+                    }
+                    else
+                    {
+                        result = result with { Errors = result.Errors with { ReturnErrorDetails = value.GetString() } };
+                    }
+
+                    break;
+                default:
+                    Unsupported(key.Path, "backend/http option not supported; ignored");
+                    break;
+            }
+        }
+
+        foreach (var (key, value) in ObjectNamespaces(path, extraConfig, Namespaces.BackendHttpClient, Namespaces.BackendHttpClient))
+        {
+            if (key.Name == "send_body_on_redirect")
+            {
+                result = result with { SendBodyOnRedirect = Bool(key.Path, value) };
             }
             else
             {
-                foreach (var property in proxy.EnumerateObject())
-                {
-                    if (!IsIgnoredKey(property.Name))
-                    {
-                        Error($"{path}.{name}.{property.Name}", "is not supported yet");
-                    }
-                }
+                Unsupported(key.Path, "backend/http/client option not supported; ignored");
             }
         }
 
-        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong);
+        if (extraConfig is not null && extraConfig.TryGetValue(Namespaces.CircuitBreaker, out var breaker))
+        {
+            result = result with { CircuitBreaker = CircuitBreaker($"{path}.{Namespaces.CircuitBreaker}", breaker) };
+        }
+
+        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, Namespaces.BackendHttp, Namespaces.BackendHttpLong, Namespaces.BackendHttpClient, Namespaces.CircuitBreaker);
+        return result;
     }
 
-    private void CheckBackendExtraConfig(string path, Dictionary<string, JsonElement>? extraConfig)
+    private CircuitBreakerOptions? CircuitBreaker(string path, JsonElement value)
     {
-        foreach (var (shortName, longName) in new[] { (Namespaces.Proxy, Namespaces.ProxyLong), (Namespaces.BackendHttp, Namespaces.BackendHttpLong), (Namespaces.BackendHttpClient, Namespaces.BackendHttpClient) })
+        if (value.ValueKind != JsonValueKind.Object)
         {
-            if (Namespaces.TryGet(extraConfig, shortName, longName, out var value, out var name) && value.ValueKind == JsonValueKind.Object)
+            Error(path, "must be an object");
+            return null;
+        }
+
+        int? interval = null, timeout = null, maxErrors = null;
+        var log = false;
+        string? name = null;
+        foreach (var property in value.EnumerateObject())
+        {
+            var propertyPath = $"{path}.{property.Name}";
+            switch (property.Name)
             {
-                foreach (var property in value.EnumerateObject())
-                {
+                case "interval":
+                    interval = PositiveInt(propertyPath, property.Value);
+                    break;
+                case "timeout":
+                    timeout = PositiveInt(propertyPath, property.Value);
+                    break;
+                case "max_errors":
+                    maxErrors = PositiveInt(propertyPath, property.Value);
+                    break;
+                case "log_status_change":
+                    log = Bool(propertyPath, property.Value);
+                    break;
+                case "name":
+                    name = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+                    break;
+                default:
                     if (!IsIgnoredKey(property.Name))
                     {
-                        Error($"{path}.{name}.{property.Name}", "is not supported yet");
+                        Unsupported(propertyPath, "circuit breaker option not supported; ignored");
                     }
-                }
+
+                    break;
             }
         }
 
-        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, Namespaces.BackendHttp, Namespaces.BackendHttpLong, Namespaces.BackendHttpClient);
+        foreach (var (key, present) in new[] { ("interval", interval), ("timeout", timeout), ("max_errors", maxErrors) })
+        {
+            if (present is null)
+            {
+                Error($"{path}.{key}", "is required (a whole number greater than zero)");
+            }
+        }
+
+        return interval is { } i && timeout is { } t && maxErrors is { } m
+            ? new CircuitBreakerOptions(TimeSpan.FromSeconds(i), TimeSpan.FromSeconds(t), m, log, name)
+            : null;
+    }
+
+    private int? PositiveInt(string path, JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) && number > 0)
+        {
+            return number;
+        }
+
+        Error(path, "must be a whole number greater than zero");
+        return null;
+    }
+
+    /// <summary>The properties of a namespace that must be an object, with their paths; comment keys skipped.</summary>
+    private List<((string Name, string Path) Key, JsonElement Value)> ObjectNamespaces(string path, Dictionary<string, JsonElement>? extraConfig, string shortName, string longName)
+    {
+        var result = new List<((string, string), JsonElement)>();
+        if (!Namespaces.TryGet(extraConfig, shortName, longName, out var value, out var name))
+        {
+            return result;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Error($"{path}.{name}", "must be an object");
+            return result;
+        }
+
+        foreach (var property in value.EnumerateObject())
+        {
+            if (!IsIgnoredKey(property.Name))
+            {
+                result.Add(((property.Name, $"{path}.{name}.{property.Name}"), property.Value));
+            }
+        }
+
+        return result;
     }
 
     private void ReportUnknownNamespaces(string path, Dictionary<string, JsonElement>? extraConfig, params string[] known)
@@ -449,7 +680,17 @@ public sealed class GatewayModelBuilder
 
         foreach (var key in extraConfig.Keys)
         {
-            if (!IsIgnoredKey(key) && Array.IndexOf(known, key) < 0)
+            if (IsIgnoredKey(key) || Array.IndexOf(known, key) >= 0)
+            {
+                continue;
+            }
+
+            if (RestrictsAccess(key))
+            {
+                // Ignoring these would open what the user meant to protect: refuse to start instead.
+                Error($"{path}.{key}", "restricts access (authentication, rate limits or validation) and is not supported: the gateway will not run without it");
+            }
+            else
             {
                 Unsupported($"{path}.{key}", "namespace not supported; ignored");
             }
@@ -484,6 +725,24 @@ public sealed class GatewayModelBuilder
                     break;
                 case "disable_health":
                     options = options with { DisableHealth = Bool(propertyPath, property.Value) };
+                    break;
+                case "disable_redirect_trailing_slash":
+                    options = options with { DisableRedirectTrailingSlash = Bool(propertyPath, property.Value) };
+                    break;
+                case "disable_redirect_fixed_path":
+                    options = options with { DisableRedirectFixedPath = Bool(propertyPath, property.Value) };
+                    break;
+                case "disable_handle_method_not_allowed":
+                    options = options with { DisableHandleMethodNotAllowed = Bool(propertyPath, property.Value) };
+                    break;
+                case "disable_path_decoding":
+                    options = options with { DisablePathDecoding = Bool(propertyPath, property.Value) };
+                    break;
+                case "auto_options":
+                    options = options with { AutoOptions = Bool(propertyPath, property.Value) };
+                    break;
+                case "disable_access_log" or "disable_gzip" or "logger_skip_paths":
+                    // Logging and compression belong to the Functions host here; accepted without effect.
                     break;
                 case "health_path":
                     if (property.Value.ValueKind != JsonValueKind.String || property.Value.GetString() is not { Length: > 0 } healthPath || healthPath[0] != '/')
@@ -570,6 +829,15 @@ public sealed class GatewayModelBuilder
         var value = Duration(path, text, TimeSpan.Zero, positive: false);
         return value > TimeSpan.Zero ? value : null;
     }
+
+    /// <summary>KrakenD components that deny requests; ignoring one would silently fail open.</summary>
+    private static bool RestrictsAccess(string ns) =>
+        ns.StartsWith("auth/", StringComparison.Ordinal)
+        || ns.StartsWith("qos/ratelimit", StringComparison.Ordinal)
+        || ns.StartsWith("validation/", StringComparison.Ordinal)
+        || ns is "security/policies" or "security/bot-detector" or "github_com/devopsfaith/bloomfilter"
+        || ns.StartsWith("github.com/devopsfaith/krakend-jose", StringComparison.Ordinal)
+        || ns.StartsWith("github_com/devopsfaith/krakend-ratelimit", StringComparison.Ordinal);
 
     /// <summary>Keys starting with @, $, _ or # are comments or metadata (allowed everywhere by KrakenD's schema).</summary>
     public static bool IsIgnoredKey(string key) => key.Length > 0 && key[0] is '@' or '$' or '_' or '#';

@@ -10,6 +10,7 @@ public static class Namespaces
     public const string BackendHttp = "backend/http";
     public const string BackendHttpLong = "github.com/devopsfaith/krakend/http";
     public const string BackendHttpClient = "backend/http/client";
+    public const string CircuitBreaker = "qos/circuit-breaker";
 
     /// <summary>Returns the value stored under either spelling of a namespace.</summary>
     public static bool TryGet(Dictionary<string, System.Text.Json.JsonElement>? extraConfig, string shortName, string longName, out System.Text.Json.JsonElement value, out string usedName)

@@ -20,6 +20,12 @@ public static class JsonRenderer
         SkipValidation = true,
     };
 
+    /// <summary>Objects that render in insertion order: Go structs (such as <c>error_&lt;name&gt;</c> details), not maps.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, object> InsertionOrdered = [];
+
+    /// <summary>Marks <paramref name="obj"/> to render its keys in insertion order instead of sorted.</summary>
+    public static void PreserveOrder(JsonObject obj) => InsertionOrdered.AddOrUpdate(obj, InsertionOrdered);
+
     public static void Write(IBufferWriter<byte> output, JsonNode? node)
     {
         using var writer = new Utf8JsonWriter(output, WriterOptions);
@@ -56,7 +62,15 @@ public static class JsonRenderer
     private static void WriteObject(Utf8JsonWriter writer, JsonObject obj)
     {
         writer.WriteStartObject();
-        if (obj.Count > 0)
+        if (obj.Count > 0 && InsertionOrdered.TryGetValue(obj, out _))
+        {
+            foreach (var (key, value) in obj)
+            {
+                writer.WritePropertyName(key);
+                WriteNode(writer, value);
+            }
+        }
+        else if (obj.Count > 0)
         {
             var keys = ArrayPool<string>.Shared.Rent(obj.Count);
             var count = 0;
@@ -65,7 +79,7 @@ public static class JsonRenderer
                 keys[count++] = key;
             }
 
-            Array.Sort(keys, 0, count, Utf8Order.Instance);
+            Array.Sort(keys, 0, count, CodePointComparer.Instance);
             for (var i = 0; i < count; i++)
             {
                 writer.WritePropertyName(keys[i]);
@@ -77,33 +91,5 @@ public static class JsonRenderer
         }
 
         writer.WriteEndObject();
-    }
-
-    /// <summary>
-    /// Orders strings by their UTF-8 bytes (i.e. by code point), as Go sorts map keys. Ordinal UTF-16 order differs
-    /// for characters above U+FFFF, whose surrogates (D800–DFFF) would sort before U+E000–U+FFFF.
-    /// </summary>
-    private sealed class Utf8Order : IComparer<string>
-    {
-        public static readonly Utf8Order Instance = new();
-
-        public int Compare(string? x, string? y)
-        {
-            var a = x.AsSpan();
-            var b = y.AsSpan();
-            var length = Math.Min(a.Length, b.Length);
-            for (var i = 0; i < length; i++)
-            {
-                if (a[i] != b[i])
-                {
-                    return CodePointOrder(a[i]) - CodePointOrder(b[i]);
-                }
-            }
-
-            return a.Length - b.Length;
-        }
-
-        /// <summary>Moves surrogates above every other UTF-16 unit, which puts the units in code point order.</summary>
-        private static int CodePointOrder(char c) => c < 0xD800 ? c : c < 0xE000 ? c + 0x2000 : c - 0x800;
     }
 }

@@ -36,9 +36,9 @@ public sealed class EndpointHandler
     {
         foreach (var (_, value) in parameters)
         {
-            // KrakenD rejects parameters that still hold escapes after decoding, or '?'/'#'. We also refuse dot
-            // segments, which could walk the backend path upwards.
-            if (value.AsSpan().IndexOfAny('%', '?', '#') >= 0 || value is "." or "..")
+            // KrakenD rejects parameters that still hold escapes after decoding, or '?'/'#' (unless
+            // router.disable_path_decoding). We also refuse dot segments, which could walk the backend path upwards.
+            if ((!_router.DisablePathDecoding && value.AsSpan().IndexOfAny('%', '?', '#') >= 0) || value is "." or "..")
             {
                 await GatewayRouter.WritePlainAsync(context, StatusCodes.Status400BadRequest, "error: encoded url params", _router).ConfigureAwait(false);
                 return;
@@ -167,15 +167,7 @@ public sealed class EndpointHandler
         response.Headers["X-Krakend"] = _router.HideVersionHeader ? "Version undefined" : GatewayVersion.HeaderValue;
         if (result.Data is null)
         {
-            var message = _router.ReturnErrorMessage && result.Error is not null ? result.Error.Message : null;
-            response.StatusCode = StatusCodes.Status500InternalServerError;
-            response.Headers["X-Krakend-Completed"] = "false";
-            if (message is not null)
-            {
-                response.ContentType = "text/plain; charset=utf-8";
-                await response.WriteAsync(message, context.RequestAborted).ConfigureAwait(false);
-            }
-
+            await RenderErrorAsync(context, result.Error).ConfigureAwait(false);
             return;
         }
 
@@ -189,10 +181,44 @@ public sealed class EndpointHandler
         }
 
         var buffer = new ArrayBufferWriter<byte>(1024);
-        JsonRenderer.Write(buffer, result.Data);
-        response.ContentType = JsonRenderer.ContentType;
+        response.ContentType = OutputRenderer.Render(_endpoint.OutputEncoding, result.Data, context.Request.Headers.Accept.ToString(), buffer);
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// No data: 500, or the backend's own status with <c>return_error_code</c>. The body stays empty unless
+    /// <c>router.return_error_msg</c> is on: then it is the error text, or the backend's body for
+    /// <c>return_error_code</c>.
+    /// </summary>
+    private Task RenderErrorAsync(HttpContext context, GatewayError? error)
+    {
+        var response = context.Response;
+        response.Headers["X-Krakend-Completed"] = "false";
+        if (error is { ReturnStatusToClient: true, BackendStatus: { } status })
+        {
+            response.StatusCode = status;
+            if (_router.ReturnErrorMessage && !string.IsNullOrEmpty(error.Body))
+            {
+                if (!string.IsNullOrEmpty(error.BodyContentType))
+                {
+                    response.ContentType = error.BodyContentType;
+                }
+
+                return response.WriteAsync(error.Body, context.RequestAborted);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = error?.Kind == GatewayErrorKind.InvalidRequest ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError;
+        if (_router.ReturnErrorMessage && error is not null)
+        {
+            response.ContentType = "text/plain; charset=utf-8";
+            return response.WriteAsync(error.Message, context.RequestAborted);
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>no-op: the backend's status, headers and body, streamed; only hop-by-hop headers are dropped.</summary>

@@ -49,14 +49,44 @@ public sealed class GatewayRouter
         {
             RouteMatchKind.Found => match.Handler!.HandleAsync(context, match.Parameters!),
             RouteMatchKind.MethodNotAllowed => MethodNotAllowedAsync(context, match.AllowedMethods!),
-            _ => WritePlainAsync(context, StatusCodes.Status404NotFound, "404 page not found", router),
+            _ => NotFoundAsync(context, path),
         };
+    }
+
+    private Task NotFoundAsync(HttpContext context, string path)
+    {
+        var router = _model.Router;
+        var redirect = _routes.SuggestRedirect(context.Request.Method, path, !router.DisableRedirectTrailingSlash, !router.DisableRedirectFixedPath);
+        if (redirect is null)
+        {
+            return WritePlainAsync(context, StatusCodes.Status404NotFound, "404 page not found", router);
+        }
+
+        // gin: 301 for GET, 307 (method and body kept) for everything else.
+        var response = context.Response;
+        response.StatusCode = HttpMethods.IsGet(context.Request.Method) ? StatusCodes.Status301MovedPermanently : StatusCodes.Status307TemporaryRedirect;
+        response.Headers.Location = new PathString(redirect).ToUriComponent() + context.Request.QueryString.ToUriComponent();
+        return Task.CompletedTask;
     }
 
     private Task MethodNotAllowedAsync(HttpContext context, string[] allowed)
     {
-        context.Response.Headers.Allow = string.Join(", ", allowed);
-        return WritePlainAsync(context, StatusCodes.Status405MethodNotAllowed, "405 method not allowed", _model.Router);
+        var router = _model.Router;
+        var allow = string.Join(", ", allowed);
+        if (router.AutoOptions && HttpMethods.IsOptions(context.Request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.Headers.Allow = allow + ", OPTIONS";
+            return Task.CompletedTask;
+        }
+
+        if (router.DisableHandleMethodNotAllowed)
+        {
+            return WritePlainAsync(context, StatusCodes.Status404NotFound, "404 page not found", router);
+        }
+
+        context.Response.Headers.Allow = allow;
+        return WritePlainAsync(context, StatusCodes.Status405MethodNotAllowed, "405 method not allowed", router);
     }
 
     internal static Task WritePlainAsync(HttpContext context, int status, string body, RouterOptions router)

@@ -66,6 +66,68 @@ public sealed class RouteTable<THandler>
         return new RouteMatch<THandler>(RouteMatchKind.Found, entry.Handler, parameters, null);
     }
 
+    /// <summary>
+    /// gin's RedirectTrailingSlash and RedirectFixedPath: the path this request should have used, when the same path
+    /// with (or without) a trailing slash, or with different letter case, is a route for the method; else null.
+    /// </summary>
+    public string? SuggestRedirect(string method, string path, bool trailingSlash, bool fixedPath)
+    {
+        if (trailingSlash && path.Length > 1)
+        {
+            var alternative = path[^1] == '/' ? path[..^1] : path + "/";
+            if (Match(method, alternative).Kind == RouteMatchKind.Found)
+            {
+                return alternative;
+            }
+        }
+
+        if (fixedPath)
+        {
+            var segments = path.Length <= 1 ? [] : path[1..].Split('/');
+            var canonical = new string[segments.Length];
+            var node = FindIgnoringCase(_root, segments, 0, canonical);
+            if (node?.Handlers is not null && node.Handlers.ContainsKey(method))
+            {
+                var fixedUp = "/" + string.Join('/', canonical);
+                return fixedUp == path ? null : fixedUp;
+            }
+        }
+
+        return null;
+    }
+
+    private static Node? FindIgnoringCase(Node node, string[] segments, int index, string[] canonical)
+    {
+        if (index == segments.Length)
+        {
+            return node.Handlers is null ? null : node;
+        }
+
+        var segment = segments[index];
+        if (node.Literals is not null)
+        {
+            foreach (var (literal, child) in node.Literals)
+            {
+                if (literal.Equals(segment, StringComparison.OrdinalIgnoreCase))
+                {
+                    canonical[index] = literal;
+                    if (FindIgnoringCase(child, segments, index + 1, canonical) is { } found)
+                    {
+                        return found;
+                    }
+                }
+            }
+        }
+
+        if (node.Parameter is not null && segment.Length > 0)
+        {
+            canonical[index] = segment;
+            return FindIgnoringCase(node.Parameter, segments, index + 1, canonical);
+        }
+
+        return null;
+    }
+
     private static Node? Find(Node node, string[] segments, int index)
     {
         if (index == segments.Length)

@@ -40,7 +40,7 @@ public sealed class ConfigCheckTests : IDisposable
             {
               "version": 3,
               "extra_config": { "security/cors": {} },
-              "endpoints": [ { "endpoint": "/a", "backend": [ { "host": ["h.test"], "url_pattern": "/b", "extra_config": { "qos/ratelimit/proxy": {} } } ] } ]
+              "endpoints": [ { "endpoint": "/a", "backend": [ { "host": ["h.test"], "url_pattern": "/b", "extra_config": { "modifier/martian": {} } } ] } ]
             }
             """);
         using var output = new StringWriter();
@@ -52,9 +52,27 @@ public sealed class ConfigCheckTests : IDisposable
             Lines(
                 $"Parsing configuration file: {path}",
                 "warning: extra_config.security/cors: namespace not supported; ignored",
-                "warning: endpoints[0].backend[0].extra_config.qos/ratelimit/proxy: namespace not supported; ignored",
+                "warning: endpoints[0].backend[0].extra_config.modifier/martian: namespace not supported; ignored",
                 "Syntax OK!"),
             output.ToString());
+    }
+
+    [Theory]
+    [InlineData("auth/validator")]
+    [InlineData("qos/ratelimit/router")]
+    [InlineData("validation/json-schema")]
+    [InlineData("security/policies")]
+    public void Run_AccessRestrictingNamespaceWeCannotEnforce_IsAnError(string ns)
+    {
+        var path = Write("krakend.json", $$"""
+            { "version": 3, "endpoints": [ { "endpoint": "/a", "extra_config": { "{{ns}}": {} }, "backend": [ { "host": ["h.test"], "url_pattern": "/b" } ] } ] }
+            """);
+        using var output = new StringWriter();
+
+        var exitCode = ConfigCheck.Run(path, output);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"endpoints[0].extra_config.{ns}: restricts access", output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -533,11 +533,11 @@ public sealed class ConfigLoadingTests
     [InlineData("github_com/luraproject/lura/router/gin")]
     public void Load_UnknownRouterOption_IsReportedAsUnsupportedWithItsPath(string name)
     {
-        var json = $$"""{ "version": 3, "extra_config": { "{{name}}": { "auto_options": true } }, "endpoints": [] }""";
+        var json = $$"""{ "version": 3, "extra_config": { "{{name}}": { "app_engine": true } }, "endpoints": [] }""";
 
         var problem = Assert.Single(ConfigFixtures.Load(json).Unsupported);
 
-        Assert.Equal($"extra_config.{name}.auto_options", problem.Path);
+        Assert.Equal($"extra_config.{name}.app_engine", problem.Path);
         Assert.Equal("router option not supported; ignored", problem.Message);
     }
 
@@ -573,8 +573,8 @@ public sealed class ConfigLoadingTests
               "endpoints": [
                 {
                   "endpoint": "/a",
-                  "extra_config": { "auth/validator": { "alg": "RS256" } },
-                  "backend": [ { "url_pattern": "/b", "extra_config": { "qos/circuit-breaker": {} } } ]
+                  "extra_config": { "documentation/openapi": { "summary": "a" } },
+                  "backend": [ { "url_pattern": "/b", "extra_config": { "modifier/martian": {} } } ]
                 }
               ]
             }
@@ -586,8 +586,8 @@ public sealed class ConfigLoadingTests
             [
                 new ConfigProblem("extra_config.security/cors", "namespace not supported; ignored"),
                 new ConfigProblem("extra_config.telemetry/logging", "namespace not supported; ignored"),
-                new ConfigProblem("endpoints[0].extra_config.auth/validator", "namespace not supported; ignored"),
-                new ConfigProblem("endpoints[0].backend[0].extra_config.qos/circuit-breaker", "namespace not supported; ignored"),
+                new ConfigProblem("endpoints[0].extra_config.documentation/openapi", "namespace not supported; ignored"),
+                new ConfigProblem("endpoints[0].backend[0].extra_config.modifier/martian", "namespace not supported; ignored"),
             ],
             model.Unsupported);
         Assert.Single(model.Endpoints);

@@ -406,18 +406,31 @@ public sealed class ConfigValidationTests
     }
 
     [Theory]
-    [InlineData("xml", "\"xml\" is not supported yet (json, no-op)")]
-    [InlineData("string", "\"string\" is not supported yet (json, no-op)")]
-    [InlineData("protobuf", "unknown output encoding \"protobuf\"")]
-    public void Load_UnsupportedOutputEncoding_ReportsIt(string encoding, string message)
+    [InlineData("protobuf")]
+    [InlineData("JSON")]
+    public void Load_UnknownOutputEncoding_ReportsIt(string encoding)
     {
         var json = ConfigFixtures.WithEndpoints($$"""{ "endpoint": "/a", "output_encoding": "{{encoding}}", "backend": [ { "url_pattern": "/b" } ] }""");
 
-        Assert.Equal("endpoints[0].output_encoding: " + message, ConfigFixtures.SingleProblem(json));
+        Assert.Equal($"endpoints[0].output_encoding: unknown output encoding \"{encoding}\" (json, json-collection, string, negotiate, yaml, xml, no-op)", ConfigFixtures.SingleProblem(json));
     }
 
     [Theory]
-    [InlineData("safejson", "\"safejson\" is not supported yet (json, no-op)")]
+    [InlineData("json-collection")]
+    [InlineData("string")]
+    [InlineData("negotiate")]
+    [InlineData("yaml")]
+    [InlineData("xml")]
+    [InlineData("fast-json")]
+    public void Load_EveryCoreOutputEncoding_IsAccepted(string encoding)
+    {
+        var json = ConfigFixtures.WithEndpoints($$"""{ "endpoint": "/a", "output_encoding": "{{encoding}}", "backend": [ { "url_pattern": "/b" } ] }""");
+
+        Assert.Equal(encoding, ConfigFixtures.Load(json).Endpoints[0].OutputEncoding);
+    }
+
+    [Theory]
+    [InlineData("xml", "\"xml\" needs a KrakenD plugin and is not supported (json, safejson, string, no-op)")]
     [InlineData("yaml", "unknown encoding \"yaml\" (json, safejson, string, no-op)")]
     public void Load_UnsupportedBackendEncoding_ReportsIt(string encoding, string message)
     {
@@ -427,38 +440,70 @@ public sealed class ConfigValidationTests
     }
 
     [Fact]
-    public void Load_UnsupportedFeatures_AreErrorsWithTheirPaths()
+    public void Load_CoreFeatures_AreAcceptedAndCompiled()
+    {
+        var json = ConfigFixtures.WithEndpoints("""
+            {
+              "endpoint": "/a/{id}",
+              "concurrent_calls": 3,
+              "extra_config": { "proxy": { "sequential": true, "static": { "strategy": "errored", "data": { "s": 1 } }, "flatmap_filter": [ { "type": "del", "args": ["x"] } ] } },
+              "backend": [
+                {
+                  "url_pattern": "/b/{id}", "is_collection": true, "group": "g", "target": "data",
+                  "allow": ["a"], "deny": ["b"], "mapping": { "a": "b" },
+                  "input_headers": ["X"], "input_query_strings": ["q"],
+                  "extra_config": { "backend/http": { "return_error_code": true }, "qos/circuit-breaker": { "interval": 60, "timeout": 10, "max_errors": 3 } }
+                },
+                { "url_pattern": "/c/{resp0_user.id}", "encoding": "safejson", "extra_config": { "backend/http": { "return_error_details": "c" } } }
+              ]
+            }
+            """);
+
+        var endpoint = ConfigFixtures.Load(json).Endpoints[0];
+
+        Assert.Equal(3, endpoint.ConcurrentCalls);
+        Assert.True(endpoint.Sequential);
+        Assert.Equal(StaticStrategy.Errored, endpoint.Static!.Strategy);
+        Assert.NotNull(endpoint.Flatmap);
+        var first = endpoint.Backends[0];
+        Assert.True(first.IsCollection);
+        Assert.NotNull(first.Formatter);
+        Assert.True(first.InputHeaders!.Allows("x"));
+        Assert.True(first.InputQueryStrings!.Allows("q"));
+        Assert.True(first.Errors.ReturnErrorCode);
+        Assert.Equal(new CircuitBreakerOptions(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(10), 3, false, null), first.CircuitBreaker);
+        Assert.Equal("c", endpoint.Backends[1].Errors.ReturnErrorDetails);
+        Assert.Equal("resp0_user.id", Assert.Single(endpoint.Backends[1].UrlPattern.SequentialReferences).Placeholder);
+    }
+
+    [Fact]
+    public void Load_BadCoreFeatureOptions_AreErrorsWithTheirPaths()
     {
         var json = ConfigFixtures.WithEndpoints("""
             {
               "endpoint": "/a",
-              "concurrent_calls": 3,
-              "extra_config": { "proxy": { "sequential": true } },
+              "extra_config": { "proxy": { "static": { "strategy": "sometimes" }, "flatmap_filter": [ { "type": "move", "args": ["a"] } ] } },
               "backend": [
                 {
-                  "url_pattern": "/b", "is_collection": true, "group": "g", "target": "data",
-                  "allow": ["a"], "deny": ["b"], "mapping": { "a": "b" },
-                  "input_headers": ["X"], "input_query_strings": ["q"], "sd": "dns",
-                  "extra_config": { "backend/http": { "return_error_code": true } }
-                }
+                  "url_pattern": "/b/{resp0_id}", "sd": "dns",
+                  "extra_config": { "backend/http": { "return_error_details": "" }, "qos/circuit-breaker": { "interval": 0, "max_errors": 3 } }
+                },
+                { "url_pattern": "/c" }
               ]
             }
             """);
 
         Assert.Equal(
             [
-                "endpoints[0].concurrent_calls: values above 1 are not supported yet",
-                "endpoints[0].extra_config.proxy.sequential: is not supported yet",
+                "endpoints[0].extra_config.proxy.static.strategy: must be one of always, success, errored, complete, incomplete",
+                "endpoints[0].extra_config.proxy.static.data: is required",
+                "endpoints[0].extra_config.proxy.flatmap_filter[0].args: move takes 2 arguments",
                 "endpoints[0].backend[0].sd: service discovery \"dns\" is not supported (only static)",
-                "endpoints[0].backend[0].is_collection: is not supported yet",
-                "endpoints[0].backend[0].group: is not supported yet",
-                "endpoints[0].backend[0].target: is not supported yet",
-                "endpoints[0].backend[0].allow: is not supported yet",
-                "endpoints[0].backend[0].deny: is not supported yet",
-                "endpoints[0].backend[0].mapping: is not supported yet",
-                "endpoints[0].backend[0].input_headers: is not supported yet",
-                "endpoints[0].backend[0].input_query_strings: is not supported yet",
-                "endpoints[0].backend[0].extra_config.backend/http.return_error_code: is not supported yet",
+                "endpoints[0].backend[0].extra_config.backend/http.return_error_details: must be a non-empty name (the response gets the key error_<name>)",
+                "endpoints[0].backend[0].extra_config.qos/circuit-breaker.interval: must be a whole number greater than zero",
+                "endpoints[0].backend[0].extra_config.qos/circuit-breaker.interval: is required (a whole number greater than zero)",
+                "endpoints[0].backend[0].extra_config.qos/circuit-breaker.timeout: is required (a whole number greater than zero)",
+                "endpoints[0].backend[0].url_pattern: {resp0_id} refers to an earlier backend's response, which needs proxy.sequential: true",
             ],
             ConfigFixtures.Problems(json));
     }

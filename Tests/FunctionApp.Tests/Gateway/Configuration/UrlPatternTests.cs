@@ -148,7 +148,7 @@ public sealed class UrlPatternTests
     [InlineData("/a/{}", "{} is not a valid placeholder name")]
     [InlineData("/a/{b.c}", "{b.c} is not a valid placeholder name")]
     [InlineData("/a/{JWT.sub}", "{JWT.sub} is not a valid placeholder name")]
-    [InlineData("/a/{resp0_id}", "{resp0_id} is not a parameter of /e/{id}")]
+    [InlineData("/a/{resp0_id}", "{resp0_id} refers to an earlier backend's response, which needs proxy.sequential: true")]
     [InlineData("a/{id}", "\"a/{id}\" must start with /")]
     [InlineData("?q={id}", "\"?q={id}\" must start with /")]
     public void TryCompile_InvalidPattern_ReportsIt(string text, string message)

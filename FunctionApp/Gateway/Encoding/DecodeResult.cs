@@ -1,0 +1,17 @@
+using System.Text.Json.Nodes;
+
+namespace FunctionApp.Gateway.Encoding;
+
+/// <summary>
+/// The outcome of decoding a backend body: <paramref name="Error"/> is null on success. A successful result can
+/// still carry null <paramref name="Data"/>: the <c>no-op</c> encoding decodes nothing, and Go decodes a body of
+/// <c>null</c> into a nil map without an error.
+/// </summary>
+public readonly record struct DecodeResult(JsonObject? Data, string? Error)
+{
+    public bool IsSuccess => Error is null;
+
+    internal static DecodeResult Success(JsonObject? data) => new(data, null);
+
+    internal static DecodeResult Failure(string error) => new(null, error);
+}

@@ -1,0 +1,115 @@
+using System.Text.Json.Nodes;
+
+namespace FunctionApp.Gateway.Proxy;
+
+/// <summary>
+/// Calls every backend of an endpoint at once and shallow-merges their objects (Lura's <c>proxy/merging.go</c>).
+/// The merge runs under 85 % of the endpoint timeout, so a slow backend becomes a partial failure (200,
+/// <c>X-Krakend-Completed: false</c>) rather than failing the whole request; only when every backend fails is
+/// the result an error (500).
+/// </summary>
+internal static class MergeMiddleware
+{
+    public const double DeadlineFraction = 0.85;
+
+    public static ProxyDelegate Parallel(IReadOnlyList<ProxyDelegate> backends, IReadOnlyList<bool> shadow, TimeSpan endpointTimeout, TimeProvider timeProvider)
+    {
+        var deadline = endpointTimeout * DeadlineFraction;
+        return async (request, cancellationToken) =>
+        {
+            var copies = await RequestBody.PrepareCopiesAsync(request, cancellationToken).ConfigureAwait(false);
+            if (copies is null)
+            {
+                return RequestBody.TooLarge();
+            }
+
+            using var merge = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var timer = timeProvider.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), merge, deadline, Timeout.InfiniteTimeSpan);
+            var calls = new Task<ProxyResponse>[backends.Count];
+            for (var i = 0; i < backends.Count; i++)
+            {
+                calls[i] = backends[i](copies(), merge.Token).AsTask();
+            }
+
+            var results = await Task.WhenAll(calls).ConfigureAwait(false);
+            return Merge(results, shadow, cancellationToken);
+        };
+    }
+
+    /// <summary>
+    /// Merges in backend order, so on a key collision the later backend in the config wins (KrakenD lets the later
+    /// <em>arrival</em> win, which is not deterministic).
+    /// </summary>
+    internal static ProxyResponse Merge(ProxyResponse[] results, IReadOnlyList<bool> shadow, CancellationToken clientToken)
+    {
+        if (clientToken.IsCancellationRequested)
+        {
+            DisposeAll(results);
+            return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.ClientCanceled, "context canceled"));
+        }
+
+        JsonObject? merged = null;
+        var complete = true;
+        List<GatewayError>? errors = null;
+        for (var i = 0; i < results.Length; i++)
+        {
+            using var result = results[i];
+            if (shadow[i])
+            {
+                continue;
+            }
+
+            if (result.Error is { } error)
+            {
+                (errors ??= []).Add(error.Kind == GatewayErrorKind.ClientCanceled ? DeadlineExceeded : error);
+                complete = false;
+            }
+
+            if (result.Data is { } data)
+            {
+                merged ??= new JsonObject();
+                MoveProperties(data, merged);
+                complete &= result.IsComplete;
+            }
+        }
+
+        if (merged is null)
+        {
+            return ProxyResponse.Failed(errors is null ? DeadlineExceeded : GatewayError.Combine(errors));
+        }
+
+        return errors is null ? ProxyResponse.FromData(merged, complete) : ProxyResponse.Partial(merged, GatewayError.Combine(errors));
+    }
+
+    /// <summary>The merge deadline cancelled a backend call: for the client that is a timeout, not a cancellation.</summary>
+    internal static readonly GatewayError DeadlineExceeded = new(GatewayErrorKind.Timeout, "context deadline exceeded");
+
+    internal static void MoveProperties(JsonObject from, JsonObject to)
+    {
+        if (from.Count == 0)
+        {
+            return;
+        }
+
+        var properties = new KeyValuePair<string, JsonNode?>[from.Count];
+        var i = 0;
+        foreach (var property in from)
+        {
+            properties[i++] = property;
+        }
+
+        from.Clear();
+        foreach (var (key, value) in properties)
+        {
+            to[key] = value;
+        }
+    }
+
+    private static void DisposeAll(ProxyResponse[] results)
+    {
+        foreach (var result in results)
+        {
+            result.Dispose();
+        }
+    }
+}
