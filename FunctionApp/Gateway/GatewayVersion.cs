@@ -6,11 +6,8 @@ public static class GatewayVersion
     /// <summary>The KrakenD CE release whose core behaviour this gateway follows.</summary>
     public const string KrakenDCompatible = "2.13.8";
 
-    /// <summary><c>Version 2.13.8</c>: the value of <c>X-Krakend</c>.</summary>
-    public const string HeaderValue = "Version " + KrakenDCompatible;
-
-    /// <summary>Sent as <c>User-Agent</c> (or <c>X-Forwarded-Via</c>) to backends.</summary>
-    public const string UserAgent = "KrakenD Version " + KrakenDCompatible;
+    /// <summary>The setting that overrides <see cref="KrakenDCompatible"/> in the reported version.</summary>
+    public const string VersionSetting = "GATEWAY_KRAKEND_VERSION";
 
     /// <summary>Our own hop in <c>Via</c> (RFC 9110 §7.6.3).</summary>
     public const string ViaValue = "1.1 serverless-gateway";

@@ -82,7 +82,26 @@ public static class ConfigLoader
             throw new ConfigException(description, parseProblems);
         }
 
-        return GatewayModelBuilder.Build(config, out var errors) ?? throw new ConfigException(description, errors);
+        var version = Environment.GetEnvironmentVariable(GatewayVersion.VersionSetting);
+        if (version is not null && (version.Length > 64 || !HeaderValueIsSafe(version)))
+        {
+            throw new ConfigException(description, [new ConfigProblem(string.Empty, $"{GatewayVersion.VersionSetting} must be a short header-safe string")]);
+        }
+
+        return GatewayModelBuilder.Build(config, out var errors, version) ?? throw new ConfigException(description, errors);
+    }
+
+    private static bool HeaderValueIsSafe(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c < 0x20 || c > 0x7E)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static ConfigProblem Describe(JsonException e)

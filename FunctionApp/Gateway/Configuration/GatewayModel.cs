@@ -36,6 +36,18 @@ public sealed record RouterOptions
     public bool DisableHandleMethodNotAllowed { get; init; }
     public bool DisablePathDecoding { get; init; }
     public bool AutoOptions { get; init; }
+
+    /// <summary>
+    /// The KrakenD version the gateway reports in <c>X-Krakend</c>, <c>User-Agent</c> and <c>X-Forwarded-Via</c>
+    /// (the <c>GATEWAY_KRAKEND_VERSION</c> setting; default <see cref="GatewayVersion.KrakenDCompatible"/>).
+    /// </summary>
+    public string Version { get; init; } = GatewayVersion.KrakenDCompatible;
+
+    /// <summary>The <c>X-Krakend</c> header value.</summary>
+    public string VersionHeader => HideVersionHeader ? "Version undefined" : "Version " + Version;
+
+    /// <summary>The <c>User-Agent</c> (or <c>X-Forwarded-Via</c>) sent to backends.</summary>
+    public string UserAgent => "KrakenD Version " + Version;
 }
 
 /// <summary>Settings of the one HTTP client shared by every backend.</summary>

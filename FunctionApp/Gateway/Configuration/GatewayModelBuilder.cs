@@ -23,15 +23,16 @@ public sealed class GatewayModelBuilder
 
     private readonly List<ConfigProblem> _errors = [];
     private readonly List<ConfigProblem> _unsupported = [];
+    private string _version = GatewayVersion.KrakenDCompatible;
 
     private GatewayModelBuilder()
     {
     }
 
     /// <summary>Compiles the config. Returns null and fills <paramref name="errors"/> when it is invalid.</summary>
-    public static GatewayModel? Build(ServiceConfig config, out IReadOnlyList<ConfigProblem> errors)
+    public static GatewayModel? Build(ServiceConfig config, out IReadOnlyList<ConfigProblem> errors, string? version = null)
     {
-        var builder = new GatewayModelBuilder();
+        var builder = new GatewayModelBuilder { _version = string.IsNullOrWhiteSpace(version) ? GatewayVersion.KrakenDCompatible : version.Trim() };
         var model = builder.BuildService(config);
         errors = builder._errors;
         return builder._errors.Count == 0 ? model : null;
@@ -699,7 +700,7 @@ public sealed class GatewayModelBuilder
 
     private RouterOptions RouterOptionsFrom(Dictionary<string, JsonElement>? extraConfig)
     {
-        var options = new RouterOptions();
+        var options = new RouterOptions { Version = _version };
         if (!Namespaces.TryGet(extraConfig, Namespaces.Router, Namespaces.RouterLong, out var router, out var name))
         {
             return options;

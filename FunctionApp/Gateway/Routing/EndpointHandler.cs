@@ -18,12 +18,14 @@ public sealed class EndpointHandler
     private readonly ProxyDelegate _proxy;
     private readonly RouterOptions _router;
     private readonly string? _cacheControl;
+    private readonly string _userAgent;
 
     public EndpointHandler(EndpointModel endpoint, ProxyDelegate proxy, RouterOptions router)
     {
         _endpoint = endpoint;
         _proxy = proxy;
         _router = router;
+        _userAgent = router.UserAgent;
         if (endpoint.CacheTtl > TimeSpan.Zero)
         {
             _cacheControl = $"public, max-age={(long)endpoint.CacheTtl.TotalSeconds}";
@@ -90,7 +92,7 @@ public sealed class EndpointHandler
             headers.Add(new("X-Forwarded-Host", client.Host));
         }
 
-        headers.Add(userAgentForwarded ? new("X-Forwarded-Via", GatewayVersion.UserAgent) : new("User-Agent", GatewayVersion.UserAgent));
+        headers.Add(userAgentForwarded ? new("X-Forwarded-Via", _userAgent) : new("User-Agent", _userAgent));
         headers.Add(new("Via", string.IsNullOrEmpty(via) || !HeaderRules.IsSafeValue(via) ? GatewayVersion.ViaValue : via + ", " + GatewayVersion.ViaValue));
 
         var query = new List<KeyValuePair<string, StringValues>>();
@@ -164,7 +166,7 @@ public sealed class EndpointHandler
             return;
         }
 
-        response.Headers["X-Krakend"] = _router.HideVersionHeader ? "Version undefined" : GatewayVersion.HeaderValue;
+        response.Headers["X-Krakend"] = _router.VersionHeader;
         if (result.Data is null)
         {
             await RenderErrorAsync(context, result.Error).ConfigureAwait(false);
@@ -229,7 +231,7 @@ public sealed class EndpointHandler
         var connection = upstream.Headers.TryGetValues("Connection", out var connectionValues) ? string.Join(',', connectionValues) : null;
         CopyHeaders(upstream.Headers.NonValidated, response.Headers, connection);
         CopyHeaders(upstream.Content.Headers.NonValidated, response.Headers, connection);
-        response.Headers["X-Krakend"] = _router.HideVersionHeader ? "Version undefined" : GatewayVersion.HeaderValue;
+        response.Headers["X-Krakend"] = _router.VersionHeader;
         response.Headers["X-Krakend-Completed"] = "false";
 
         var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);

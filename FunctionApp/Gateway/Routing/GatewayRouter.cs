@@ -94,7 +94,7 @@ public sealed class GatewayRouter
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "text/plain";
-        response.Headers["X-Krakend"] = router.HideVersionHeader ? "Version undefined" : GatewayVersion.HeaderValue;
+        response.Headers["X-Krakend"] = router.VersionHeader;
         response.Headers["X-Krakend-Completed"] = "false";
         response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(body);
         return response.WriteAsync(body, context.RequestAborted);
