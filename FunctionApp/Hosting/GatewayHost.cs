@@ -30,6 +30,22 @@ public static partial class GatewayHost
 
             // The Functions host enforces its own request size limit; standalone, like KrakenD, we stream any size.
             kestrel.Limits.MaxRequestBodySize = null;
+            var server = model.Server;
+            if ((server.ReadHeaderTimeout ?? server.ReadTimeout) is { } headersTimeout)
+            {
+                kestrel.Limits.RequestHeadersTimeout = headersTimeout;
+            }
+
+            if (server.IdleTimeout is { } idle)
+            {
+                kestrel.Limits.KeepAliveTimeout = idle;
+            }
+
+            if (server.MaxHeaderBytes is { } maxHeaderBytes)
+            {
+                kestrel.Limits.MaxRequestHeadersTotalSize = maxHeaderBytes;
+            }
+
             var endpoint = mode.ListenOn;
             if (endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any))
             {

@@ -18,6 +18,7 @@ public sealed class GatewayModel
     public required bool EchoEndpoint { get; init; }
     public required RouterOptions Router { get; init; }
     public required BackendClientOptions Client { get; init; }
+    public ServerOptions Server { get; init; } = new();
     public required IReadOnlyList<EndpointModel> Endpoints { get; init; }
 
     /// <summary>Namespaces and keys that were read but are not supported (logged once at start-up).</summary>
@@ -48,6 +49,23 @@ public sealed record RouterOptions
 
     /// <summary>The <c>User-Agent</c> (or <c>X-Forwarded-Via</c>) sent to backends.</summary>
     public string UserAgent => "KrakenD Version " + Version;
+}
+
+/// <summary>The HTTP server settings (Go's http.Server timeouts, mapped onto Kestrel's limits).</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Time to read a whole request; Kestrel has no direct equivalent, so it bounds reading the headers.</summary>
+    public TimeSpan? ReadTimeout { get; init; }
+
+    /// <summary>Accepted for compatibility; responses stream, so no whole-response write deadline is applied.</summary>
+    public TimeSpan? WriteTimeout { get; init; }
+
+    /// <summary>How long an idle keep-alive connection stays open.</summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    public TimeSpan? ReadHeaderTimeout { get; init; }
+
+    public int? MaxHeaderBytes { get; init; }
 }
 
 /// <summary>Settings of the one HTTP client shared by every backend.</summary>

@@ -70,10 +70,18 @@ public sealed class GatewayModelBuilder
         var outputEncoding = string.IsNullOrEmpty(config.OutputEncoding) ? "json" : config.OutputEncoding;
         CheckOutputEncoding("output_encoding", outputEncoding);
 
-        Duration("read_timeout", config.ReadTimeout, TimeSpan.Zero, positive: false);
-        Duration("write_timeout", config.WriteTimeout, TimeSpan.Zero, positive: false);
-        Duration("idle_timeout", config.IdleTimeout, TimeSpan.Zero, positive: false);
-        Duration("read_header_timeout", config.ReadHeaderTimeout, TimeSpan.Zero, positive: false);
+        var server = new ServerOptions
+        {
+            ReadTimeout = OptionalDuration("read_timeout", config.ReadTimeout),
+            WriteTimeout = OptionalDuration("write_timeout", config.WriteTimeout),
+            IdleTimeout = OptionalDuration("idle_timeout", config.IdleTimeout),
+            ReadHeaderTimeout = OptionalDuration("read_header_timeout", config.ReadHeaderTimeout),
+            MaxHeaderBytes = config.MaxHeaderBytes is > 0 and var maxHeaderBytes ? maxHeaderBytes : null,
+        };
+        if (config.MaxHeaderBytes is < 0)
+        {
+            Error("max_header_bytes", "must not be negative");
+        }
         Duration("max_shutdown_wait_time", config.MaxShutdownWaitTime, TimeSpan.Zero, positive: false);
         Duration("dialer_fallback_delay", config.DialerFallbackDelay, TimeSpan.Zero, positive: false);
         var client = new BackendClientOptions
@@ -177,6 +185,7 @@ public sealed class GatewayModelBuilder
             EchoEndpoint = config.EchoEndpoint ?? false,
             Router = router,
             Client = client,
+            Server = server,
             Endpoints = endpoints,
             Unsupported = _unsupported,
         };
