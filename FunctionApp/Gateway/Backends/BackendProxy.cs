@@ -57,42 +57,34 @@ public sealed class BackendProxy
         var builder = new ResiliencePipelineBuilder<ProxyResponse> { TimeProvider = timeProvider };
         if (backend.CircuitBreaker is { } breaker)
         {
+            // A Polly v8 strategy with KrakenD's (gobreaker's) rule: more than max_errors failures *in a row* open the
+            // circuit. Polly's built-in breaker is ratio-based over a sliding window, so one success still in the
+            // window would keep a failing backend's circuit closed for up to a whole interval.
             var name = breaker.Name ?? $"{backend.ConfigPath} {backend.UrlPattern}";
-            var log = breaker.LogStatusChange ? logStatusChange : null;
-            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<ProxyResponse>
-            {
-                // KrakenD trips after max_errors failures in a row within the interval; a window where every call
-                // failed and at least max_errors calls were made is the same rule in Polly's terms.
-                FailureRatio = 1.0,
-                MinimumThroughput = Math.Max(breaker.MaxErrors, 2),
-                SamplingDuration = breaker.Interval < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : breaker.Interval,
-                BreakDuration = breaker.Timeout < TimeSpan.FromMilliseconds(500) ? TimeSpan.FromMilliseconds(500) : breaker.Timeout,
-                ShouldHandle = static args => ValueTask.FromResult(IsFailure(args.Outcome)),
-                OnOpened = args =>
-                {
-                    log?.Invoke(name, "open");
-                    return ValueTask.CompletedTask;
-                },
-                OnHalfOpened = args =>
-                {
-                    log?.Invoke(name, "half-open");
-                    return ValueTask.CompletedTask;
-                },
-                OnClosed = args =>
-                {
-                    log?.Invoke(name, "closed");
-                    return ValueTask.CompletedTask;
-                },
-            });
+            Action<string>? log = breaker.LogStatusChange && logStatusChange is not null ? state => logStatusChange(name, state) : null;
+            builder.AddStrategy(_ => new ConsecutiveFailuresBreaker(breaker, timeProvider, CountsAsFailure, log));
         }
 
         return builder.AddTimeout(backend.Timeout).Build();
     }
 
-    private static bool IsFailure(Outcome<ProxyResponse> outcome) =>
-        outcome.Exception is { } exception
-            ? exception is not OperationCanceledException || exception is TimeoutRejectedException
-            : outcome.Result!.Error is { Kind: not (GatewayErrorKind.ClientCanceled or GatewayErrorKind.InvalidRequest) };
+    /// <summary>
+    /// For the circuit breaker: true when the backend failed (an error, a status other than 200/201, a timeout),
+    /// false when it answered, null when the outcome says nothing about the backend (the caller went away, or the
+    /// request could not be built).
+    /// </summary>
+    internal static bool? CountsAsFailure(Outcome<ProxyResponse> outcome) => outcome.Exception switch
+    {
+        TimeoutRejectedException => true,
+        OperationCanceledException => null,
+        not null => true,
+        null => outcome.Result!.Error switch
+        {
+            null => false,
+            { Kind: GatewayErrorKind.ClientCanceled or GatewayErrorKind.InvalidRequest } => null,
+            _ => true,
+        },
+    };
 
     public async ValueTask<ProxyResponse> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
@@ -175,32 +167,31 @@ public sealed class BackendProxy
         var method = _method;
         var sendBody = true;
         var originalHost = uri.Authority;
-        for (var hop = 0; ; hop++)
+        var stripCredentials = false;
+        for (var sent = 1; ; sent++)
         {
-            using var message = BuildRequest(request, uri, method, sendBody, replayableBody, hop == 0 ? null : originalHost);
-
+            using var message = BuildRequest(request, uri, method, sendBody, replayableBody, stripCredentials);
             var response = await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
             var status = (int)response.StatusCode;
-            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is null || hop == MaxRedirects)
+            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
             {
-                if (hop == MaxRedirects && status is 301 or 302 or 303 or 307 or 308)
-                {
-                    response.Dispose();
-                    throw new HttpRequestException($"stopped after {MaxRedirects} redirects");
-                }
-
                 return response;
             }
 
-            if (status is 307 or 308 && HasBody(method) && request.Body is not null && replayableBody is null)
+            if (status is 307 or 308 && sendBody && HasBody(method) && request.Body is not null && replayableBody is null)
             {
                 // Go returns the redirect itself when the body cannot be re-sent.
                 return response;
             }
 
-            var location = response.Headers.Location;
-            var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
             response.Dispose();
+            if (sent == MaxRedirects)
+            {
+                // Go's client sends at most 10 requests for one call.
+                throw new HttpRequestException($"stopped after {MaxRedirects} redirects");
+            }
+
+            var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
             if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
             {
                 throw new HttpRequestException($"redirect to unsupported scheme {next.Scheme}");
@@ -212,6 +203,8 @@ public sealed class BackendProxy
                 sendBody = false;
             }
 
+            // Once a hop has left the original host, credentials are never sent again, even if it comes back.
+            stripCredentials |= !string.Equals(next.Authority, originalHost, StringComparison.OrdinalIgnoreCase);
             var previous = uri;
             uri = next;
             request = request with { Headers = WithReferer(request.Headers, previous, next) };
@@ -239,9 +232,9 @@ public sealed class BackendProxy
 
     private static bool HasBody(HttpMethod method) => method != HttpMethod.Get && method != HttpMethod.Head;
 
-    internal HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri) => BuildRequest(request, uri, _method, true, null, null);
+    internal HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri) => BuildRequest(request, uri, _method, true, null, false);
 
-    private HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri, HttpMethod method, bool sendBody, byte[]? replayableBody, string? originalHost)
+    private HttpRequestMessage BuildRequest(ProxyRequest request, Uri uri, HttpMethod method, bool sendBody, byte[]? replayableBody, bool stripCredentials)
     {
         var message = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11 };
         if (sendBody && HasBody(method))
@@ -256,7 +249,6 @@ public sealed class BackendProxy
             }
         }
 
-        var crossHost = originalHost is not null && !string.Equals(originalHost, uri.Authority, StringComparison.OrdinalIgnoreCase);
         var filter = _backend.InputHeaders;
         foreach (var (name, values) in request.Headers)
         {
@@ -266,7 +258,7 @@ public sealed class BackendProxy
                 continue;
             }
 
-            if (crossHost && Array.Exists(SensitiveOnRedirect, s => s.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            if (stripCredentials && Array.Exists(SensitiveOnRedirect, s => s.Equals(name, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -350,17 +342,24 @@ public sealed class BackendProxy
         var contentType = response.Content.Headers.ContentType?.ToString() ?? string.Empty;
         if (errors.ReturnErrorDetails is { } name)
         {
-            var details = new JsonObject
+            // Lura's struct fields carry omitempty: empty body and content type are left out.
+            var details = new JsonObject { ["http_status_code"] = status };
+            if (body.Length > 0)
             {
-                ["http_status_code"] = status,
-                ["http_body"] = body,
-                ["http_body_encoding"] = contentType,
-            };
+                details["http_body"] = body;
+            }
+
+            if (contentType.Length > 0)
+            {
+                details["http_body_encoding"] = contentType;
+            }
+
             JsonRenderer.PreserveOrder(details);
             return ProxyResponse.FromData(new JsonObject { ["error_" + name] = details }, isComplete: false);
         }
 
-        return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidStatus, message, status)
+        // In Lura the error of return_error_code *is* the backend's body; it becomes the text of a merged 500.
+        return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidStatus, body, status)
         {
             ReturnStatusToClient = true,
             Body = body,

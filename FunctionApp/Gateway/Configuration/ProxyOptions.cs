@@ -16,8 +16,8 @@ public enum StaticStrategy
 public sealed record StaticResponseOptions(StaticStrategy Strategy, JsonObject Data);
 
 /// <summary>
-/// <c>extra_config["qos/circuit-breaker"]</c> of a backend: after <see cref="MaxErrors"/> failures within
-/// <see cref="Interval"/> with no success between them the circuit opens for <see cref="Timeout"/>, then one probe
+/// <c>extra_config["qos/circuit-breaker"]</c> of a backend: when more than <see cref="MaxErrors"/> calls in a row fail
+/// (the count restarts every <see cref="Interval"/>), the circuit opens for <see cref="Timeout"/>; then one probe
 /// call decides whether it closes again.
 /// </summary>
 public sealed record CircuitBreakerOptions(TimeSpan Interval, TimeSpan Timeout, int MaxErrors, bool LogStatusChange, string? Name);

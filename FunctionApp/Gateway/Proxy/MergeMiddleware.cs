@@ -12,7 +12,7 @@ internal static class MergeMiddleware
 {
     public const double DeadlineFraction = 0.85;
 
-    public static ProxyDelegate Parallel(IReadOnlyList<ProxyDelegate> backends, IReadOnlyList<bool> shadow, TimeSpan endpointTimeout, TimeProvider timeProvider)
+    public static ProxyDelegate Parallel(IReadOnlyList<ProxyDelegate> backends, TimeSpan endpointTimeout, TimeProvider timeProvider)
     {
         var deadline = endpointTimeout * DeadlineFraction;
         return async (request, cancellationToken) =>
@@ -32,7 +32,7 @@ internal static class MergeMiddleware
             }
 
             var results = await Task.WhenAll(calls).ConfigureAwait(false);
-            return Merge(results, shadow, cancellationToken);
+            return Merge(results, cancellationToken);
         };
     }
 
@@ -40,7 +40,7 @@ internal static class MergeMiddleware
     /// Merges in backend order, so on a key collision the later backend in the config wins (KrakenD lets the later
     /// <em>arrival</em> win, which is not deterministic).
     /// </summary>
-    internal static ProxyResponse Merge(ProxyResponse[] results, IReadOnlyList<bool> shadow, CancellationToken clientToken)
+    internal static ProxyResponse Merge(ProxyResponse[] results, CancellationToken clientToken)
     {
         if (clientToken.IsCancellationRequested)
         {
@@ -54,11 +54,6 @@ internal static class MergeMiddleware
         for (var i = 0; i < results.Length; i++)
         {
             using var result = results[i];
-            if (shadow[i])
-            {
-                continue;
-            }
-
             if (result.Error is { } error)
             {
                 (errors ??= []).Add(error.Kind == GatewayErrorKind.ClientCanceled ? DeadlineExceeded : error);

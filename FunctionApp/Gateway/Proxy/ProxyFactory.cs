@@ -7,7 +7,7 @@ namespace FunctionApp.Gateway.Proxy;
 /// Assembles each endpoint's proxy stack once, in one readable place (Lura's <c>proxy/factory.go</c>), from the
 /// outside in:
 /// <code>
-/// static → flatmap (merged) → merge | sequential → per backend: concurrent calls → backend proxy
+/// shadow → static → flatmap (merged) → merge | sequential → per backend: concurrent calls → backend proxy
 /// </code>
 /// A middleware whose option is off is never added, so a request pays only for what its endpoint uses.
 /// </summary>
@@ -26,23 +26,34 @@ public sealed partial class ProxyFactory
 
     public ProxyDelegate Create(EndpointModel endpoint)
     {
-        var backends = new ProxyDelegate[endpoint.Backends.Count];
-        var shadow = new bool[endpoint.Backends.Count];
-        for (var i = 0; i < backends.Length; i++)
+        // As in KrakenD, shadow backends are left out of the endpoint's own pipeline: the regular backends alone
+        // decide between single backend, merge and sequence, and the shadow calls go out beside them, unawaited.
+        var regular = new List<ProxyDelegate>(endpoint.Backends.Count);
+        var regularModels = new List<BackendModel>(endpoint.Backends.Count);
+        List<ProxyDelegate>? shadows = null;
+        foreach (var backend in endpoint.Backends)
         {
-            var backend = endpoint.Backends[i];
-            backends[i] = CreateBackend(backend, endpoint);
-            shadow[i] = backend.Shadow;
+            var call = CreateBackend(backend, endpoint);
+            if (backend.Shadow)
+            {
+                (shadows ??= []).Add(call);
+            }
+            else
+            {
+                regular.Add(call);
+                regularModels.Add(backend);
+            }
         }
 
-        var proxy = backends.Length switch
+        ProxyDelegate proxy = regular.Count switch
         {
-            1 => backends[0],
-            _ when endpoint.Sequential => SequentialMiddleware.Create(backends, endpoint.Backends, endpoint.Timeout, _timeProvider),
-            _ => MergeMiddleware.Parallel(backends, shadow, endpoint.Timeout, _timeProvider),
+            0 => NoRegularBackend,
+            1 => regular[0],
+            _ when endpoint.Sequential => SequentialMiddleware.Create(regular, regularModels, endpoint.Timeout, _timeProvider),
+            _ => MergeMiddleware.Parallel(regular, endpoint.Timeout, _timeProvider),
         };
 
-        if (endpoint.Flatmap is { } operations)
+        if (endpoint.Flatmap is { } operations && regular.Count > 1)
         {
             var next = proxy;
             proxy = async (request, cancellationToken) =>
@@ -62,8 +73,17 @@ public sealed partial class ProxyFactory
             proxy = StaticMiddleware.Create(proxy, staticData);
         }
 
+        if (shadows is not null)
+        {
+            proxy = ShadowMiddleware.Create(proxy, shadows);
+        }
+
         return proxy;
     }
+
+    /// <summary>Every backend is a shadow: nothing answers the client (KrakenD refuses such an endpoint).</summary>
+    private static ValueTask<ProxyResponse> NoRegularBackend(ProxyRequest request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, "every backend of the endpoint is a shadow backend")));
 
     private ProxyDelegate CreateBackend(BackendModel backend, EndpointModel endpoint)
     {

@@ -28,7 +28,12 @@ internal static class SequentialMiddleware
         {
             foreach (var reference in model.UrlPattern.SequentialReferences)
             {
-                referencesTo[reference.Backend].Add(reference);
+                // Indexes count the regular backends only (shadow ones are not in the chain), as in KrakenD; a
+                // reference past the chain is never filled and its backend is not called.
+                if (reference.Backend < referencesTo.Length)
+                {
+                    referencesTo[reference.Backend].Add(reference);
+                }
             }
         }
 
@@ -58,7 +63,7 @@ internal static class SequentialMiddleware
                 if (result.Data is null)
                 {
                     error ??= new GatewayError(GatewayErrorKind.Decode, "no data from backend");
-                    return merged is null ? ProxyResponse.Failed(error with { ReturnStatusToClient = i == 0 && error.ReturnStatusToClient && backends.Count == 1 }) : ProxyResponse.Partial(merged, error);
+                    return merged is null ? ProxyResponse.Failed(error) : ProxyResponse.Partial(merged, error);
                 }
 
                 foreach (var reference in referencesTo[i])

@@ -200,14 +200,18 @@ public sealed class EndpointHandler
         if (error is { ReturnStatusToClient: true, BackendStatus: { } status })
         {
             response.StatusCode = status;
-            if (_router.ReturnErrorMessage && !string.IsNullOrEmpty(error.Body))
+            if (_router.ReturnErrorMessage)
             {
+                // As lura: the backend's Content-Type whenever it sent one, even with an empty body.
                 if (!string.IsNullOrEmpty(error.BodyContentType))
                 {
                     response.ContentType = error.BodyContentType;
                 }
 
-                return response.WriteAsync(error.Body, context.RequestAborted);
+                if (!string.IsNullOrEmpty(error.Body))
+                {
+                    return response.WriteAsync(error.Body, context.RequestAborted);
+                }
             }
 
             return Task.CompletedTask;

@@ -72,11 +72,12 @@ public sealed class GatewayRouter
     private Task MethodNotAllowedAsync(HttpContext context, string[] allowed)
     {
         var router = _model.Router;
-        var allow = string.Join(", ", allowed);
         if (router.AutoOptions && HttpMethods.IsOptions(context.Request.Method))
         {
+            // lura's auto_options handler: the path's methods sorted, the version header, no body.
             context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.Headers.Allow = allow + ", OPTIONS";
+            context.Response.Headers.Allow = string.Join(", ", allowed.Order(StringComparer.Ordinal));
+            context.Response.Headers["X-Krakend"] = router.VersionHeader;
             return Task.CompletedTask;
         }
 
@@ -85,7 +86,9 @@ public sealed class GatewayRouter
             return WritePlainAsync(context, StatusCodes.Status404NotFound, "404 page not found", router);
         }
 
-        context.Response.Headers.Allow = allow;
+        // gin lists every method routed for the path; with auto_options that includes OPTIONS, registered last.
+        var allow = string.Join(", ", allowed);
+        context.Response.Headers.Allow = router.AutoOptions ? allow + ", OPTIONS" : allow;
         return WritePlainAsync(context, StatusCodes.Status405MethodNotAllowed, "405 method not allowed", router);
     }
 
