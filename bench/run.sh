@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Throughput and latency, side by side, in one run: the same tiny backend measured directly, behind nginx, behind
+# YARP and behind our gateway (one backend, and two backends merged). Everything runs on 127.0.0.1 of this machine;
+# every load is a bounded wrk run; every process started here is stopped on exit. Results are ratios for a human
+# to read, never assertions.
+#
+#   bench/run.sh            # 15 s per target, 3 repetitions, median
+#   bench/run.sh --quick    # 5 s per target, 1 repetition
+set -euo pipefail
+
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg (usage: bench/run.sh [--quick])" >&2; exit 2 ;;
+  esac
+done
+if (( quick )); then DURATION=5; REPS=1; WARMUP=5; else DURATION=15; REPS=3; WARMUP=10; fi
+THREADS=2
+CONNECTIONS=32
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$root/artifacts/bench"
+tmp="$(mktemp -d -t gateway-bench.XXXXXX)"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+log() { echo "[bench] $*" >&2; }
+
+# --- child processes: every one is recorded and stopped on exit -------------------------------------------------
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools ----------------------------------------------------------------------------------------------------------
+apt_install() { # apt_install PACKAGE...: best effort; the caller checks the command afterwards
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo=""; (( EUID == 0 )) || sudo="sudo"
+  $sudo apt-get install -y -qq "$@" >"$tmp/apt.log" 2>&1 && return 0
+  $sudo apt-get update -qq >>"$tmp/apt.log" 2>&1 && $sudo apt-get install -y -qq "$@" >>"$tmp/apt.log" 2>&1
+}
+nginx_bin="$(command -v nginx || true)"; [[ -z "$nginx_bin" && -x /usr/sbin/nginx ]] && nginx_bin=/usr/sbin/nginx
+if ! command -v wrk >/dev/null 2>&1; then log "installing wrk (apt-get)"; apt_install wrk || true; fi
+if [[ -z "$nginx_bin" ]]; then
+  log "installing nginx (apt-get)"; apt_install nginx || true
+  nginx_bin="$(command -v nginx || true)"; [[ -z "$nginx_bin" && -x /usr/sbin/nginx ]] && nginx_bin=/usr/sbin/nginx
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+  log "ERROR: wrk is not installed and 'apt-get install wrk' failed (see above); nothing can be measured without it."
+  [[ -f "$tmp/apt.log" ]] && tail -5 "$tmp/apt.log" >&2
+  exit 1
+fi
+[[ -n "$nginx_bin" ]] || log "WARNING: nginx is not installed and 'apt-get install nginx' failed: the nginx row is skipped."
+
+# --- builds (Release) -----------------------------------------------------------------------------------------------
+publish() { # publish NAME PROJECT ARGS...
+  local name="$1" project="$2"; shift 2
+  log "building $name"
+  if ! dotnet publish "$project" -c Release -o "$out/$name" --nologo -v quiet "$@" >"$tmp/build-$name.log" 2>&1; then
+    cat "$tmp/build-$name.log" >&2; log "ERROR: build of $name failed"; exit 1
+  fi
+}
+publish backend "$root/bench/Backend/Backend.csproj" -p:PublishAot=false
+publish yarp "$root/bench/YarpProxy/YarpProxy.csproj"
+publish gateway-jit "$root/FunctionApp/FunctionApp.csproj" -p:PublishAot=false
+gateway_build="JIT"
+gateway_bin="$out/gateway-jit/FunctionApp"
+if command -v clang >/dev/null 2>&1; then
+  publish gateway-aot "$root/FunctionApp/FunctionApp.csproj" -r linux-x64 -p:PublishAot=true
+  gateway_build="native AOT"
+  gateway_bin="$out/gateway-aot/FunctionApp"
+else
+  log "clang not found: measuring the JIT build of the gateway (install clang and zlib1g-dev for native AOT)"
+fi
+
+# --- processes ------------------------------------------------------------------------------------------------------
+free_port() {
+  local port
+  while :; do
+    port=$(( 20000 + RANDOM % 20000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+start() { # start NAME COMMAND...: runs COMMAND in the background, output to $tmp/NAME.log
+  local name="$1"; shift
+  "$@" >"$tmp/$name.log" 2>&1 &
+  pids+=("$!")
+  last_pid=$!
+}
+
+wait_ready() { # wait_ready NAME URL: up to 30 s for a 200
+  local name="$1" url="$2" i
+  for i in $(seq 300); do
+    curl -sf -o /dev/null --max-time 1 "$url" && return 0
+    if ! kill -0 "$last_pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  log "ERROR: $name did not answer $url"; cat "$tmp/$name.log" >&2; exit 1
+}
+
+backend_port="$(free_port)"
+start backend "$out/backend/BenchBackend" "$backend_port"
+wait_ready backend "http://127.0.0.1:$backend_port/data"
+
+yarp_port="$(free_port)"
+start yarp "$out/yarp/BenchYarpProxy" "$yarp_port" "http://127.0.0.1:$backend_port/"
+wait_ready yarp "http://127.0.0.1:$yarp_port/data"
+
+gateway_port="$(free_port)"
+cat >"$tmp/krakend.json" <<EOF
+{
+  "version": 3,
+  "name": "bench",
+  "listen_ip": "127.0.0.1",
+  "port": $gateway_port,
+  "timeout": "3s",
+  "endpoints": [
+    {
+      "endpoint": "/data",
+      "method": "GET",
+      "output_encoding": "json",
+      "backend": [
+        { "host": ["http://127.0.0.1:$backend_port"], "url_pattern": "/data", "encoding": "json" }
+      ]
+    },
+    {
+      "endpoint": "/merged",
+      "method": "GET",
+      "output_encoding": "json",
+      "backend": [
+        { "host": ["http://127.0.0.1:$backend_port"], "url_pattern": "/data", "encoding": "json" },
+        { "host": ["http://127.0.0.1:$backend_port"], "url_pattern": "/data2", "encoding": "json" }
+      ]
+    }
+  ]
+}
+EOF
+# No telemetry/opentelemetry section: telemetry is off.
+start gateway "$gateway_bin" -c "$tmp/krakend.json" -p "$gateway_port"
+wait_ready gateway "http://127.0.0.1:$gateway_port/data"
+merged_body="$(curl -sf "http://127.0.0.1:$gateway_port/merged")"
+if [[ "$merged_body" != *'"owner"'* || "$merged_body" != *'"stock"'* ]]; then
+  log "ERROR: the gateway's /merged does not merge /data and /data2: $merged_body"; exit 1
+fi
+
+nginx_port=""
+if [[ -n "$nginx_bin" ]]; then
+  nginx_port="$(free_port)"
+  mkdir -p "$tmp/nginx"
+  # Logging off like every other target; every path nginx might write is inside the temp dir.
+  cat >"$tmp/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  upstream backend {
+    server 127.0.0.1:$backend_port;
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  chmod 755 "$tmp" # nginx workers may run as an unprivileged user
+  start nginx "$nginx_bin" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log"
+  wait_ready nginx "http://127.0.0.1:$nginx_port/data"
+fi
+
+# --- measuring ------------------------------------------------------------------------------------------------------
+to_ms() { # 635.00us | 1.23ms | 1.01s | 12m -> milliseconds
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000; else if (u != "ms") n = -1
+    printf "%.3f", n }'
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) exit; m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m }'; }
+
+declare -A rps p50 p99 note
+targets=()
+measure() { # measure KEY LABEL URL
+  local key="$1" label="$2" url="$3" rep file r50 r99 rs errors
+  targets+=("$key"); note[$key]="$label"
+  log "warming up $label ($WARMUP s)"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null
+  : >"$tmp/$key.rps"; : >"$tmp/$key.p50"; : >"$tmp/$key.p99"
+  for rep in $(seq "$REPS"); do
+    log "measuring $label ($DURATION s, run $rep/$REPS)"
+    file="$tmp/$key.$rep.wrk"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$file"
+    rs="$(awk '/^Requests\/sec:/ { print $2 }' "$file")"
+    r50="$(awk '/Latency Distribution/ { d = 1 } d && $1 == "50%" { print $2; exit }' "$file")"
+    r99="$(awk '/Latency Distribution/ { d = 1 } d && $1 == "99%" { print $2; exit }' "$file")"
+    if [[ -z "$rs" || -z "$r50" || -z "$r99" ]]; then log "ERROR: cannot parse wrk output for $label:"; cat "$file" >&2; exit 1; fi
+    errors="$(grep -E 'Non-2xx|Socket errors' "$file" || true)"
+    [[ -n "$errors" ]] && log "WARNING: $label: $errors" && note[$key]="$label (errors, see log)"
+    echo "$rs" >>"$tmp/$key.rps"; to_ms "$r50" >>"$tmp/$key.p50"; echo >>"$tmp/$key.p50"
+    to_ms "$r99" >>"$tmp/$key.p99"; echo >>"$tmp/$key.p99"
+  done
+  rps[$key]="$(median <"$tmp/$key.rps")"; p50[$key]="$(median <"$tmp/$key.p50")"; p99[$key]="$(median <"$tmp/$key.p99")"
+}
+
+measure direct "(a) backend direct /data" "http://127.0.0.1:$backend_port/data"
+if [[ -n "$nginx_port" ]]; then
+  measure nginx "(b) nginx → backend /data" "http://127.0.0.1:$nginx_port/data"
+else
+  targets+=("nginx"); note[nginx]="(b) nginx → backend /data: skipped, nginx not installed"
+fi
+measure yarp "(c) YARP 2.3.0 → backend /data" "http://127.0.0.1:$yarp_port/data"
+measure gateway "(d) gateway ($gateway_build) /data" "http://127.0.0.1:$gateway_port/data"
+measure merged "(d2) gateway ($gateway_build) /merged (2 backends)" "http://127.0.0.1:$gateway_port/merged"
+
+# --- report ---------------------------------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+mode="quick: ${DURATION} s, 1 run per target"; (( quick )) || mode="${DURATION} s × ${REPS} runs per target, median"
+mem="$(free -m | awk '/Mem:/ { printf "%.1f GiB", $2 / 1024 }')"
+cpu="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo
+echo "Throughput and latency on 127.0.0.1 (wrk -t$THREADS -c$CONNECTIONS --latency; $mode)"
+echo "Machine: $(nproc) cores (${cpu:-unknown CPU}), $mem RAM; $(date -u '+%F %H:%M UTC'); wrk, backend, proxy share the cores."
+echo
+echo "| target | req/s | p50 ms | p99 ms | req/s vs direct | req/s vs YARP |"
+echo "|---|---:|---:|---:|---:|---:|"
+for key in "${targets[@]}"; do
+  if [[ -z "${rps[$key]:-}" ]]; then
+    echo "| ${note[$key]} | - | - | - | - | - |"; continue
+  fi
+  printf '| %s | %.0f | %.2f | %.2f | %s | %s |\n' "${note[$key]}" "${rps[$key]}" "${p50[$key]}" "${p99[$key]}" \
+    "$(ratio "${rps[$key]}" "${rps[direct]}")" "$(ratio "${rps[$key]}" "${rps[yarp]:-}")"
+done
+echo
+echo "Not measured yet: (e)/(f) gateway with telemetry on and the companion (they come with the telemetry and companion issues)."
