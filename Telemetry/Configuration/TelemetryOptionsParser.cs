@@ -904,82 +904,59 @@ public static class TelemetryOptionsParser
 
         private BackendMetricsOptions BackendMetrics(JsonElement value, string path)
         {
-            if (value.ValueKind == JsonValueKind.Null)
+            if (value.ValueKind == JsonValueKind.Null || !IsObject(value, path))
             {
                 return BackendMetricsOptions.Default;
             }
 
             // Present: every field left out is false (Go zero value).
-            var result = new BackendMetricsOptions();
-            if (!IsObject(value, path))
-            {
-                return BackendMetricsOptions.Default;
-            }
-
+            var flags = default(BackendFlags);
             foreach (var (name, item, itemPath) in Properties(value, path))
             {
-                switch (name)
+                if (TryBackendFlag(name, item, itemPath, ref flags))
                 {
-                    case "disable_stage":
-                        result = result with { DisableStage = Bool(item, itemPath) ?? false };
-                        break;
-                    case "round_trip":
-                        result = result with { RoundTrip = Bool(item, itemPath) ?? false };
-                        break;
-                    case "read_payload":
-                        result = result with { ReadPayload = Bool(item, itemPath) ?? false };
-                        break;
-                    case "detailed_connection":
-                        result = result with { DetailedConnection = Bool(item, itemPath) ?? false };
-                        break;
-                    case "static_attributes":
-                        result = result with { StaticAttributes = Attributes(item, itemPath) };
-                        break;
-                    case "report_headers" or "skip_headers" or "report_headers_allow_secrets":
-                        Warn(itemPath, "is only read under traces; ignored");
-                        break;
-                    default:
-                        Unknown(itemPath);
-                        break;
+                    continue;
+                }
+
+                if (name is "report_headers" or "skip_headers" or "report_headers_allow_secrets")
+                {
+                    Warn(itemPath, "is only read under traces; ignored");
+                }
+                else
+                {
+                    Unknown(itemPath);
                 }
             }
 
-            return result;
+            return new BackendMetricsOptions
+            {
+                DisableStage = flags.DisableStage,
+                RoundTrip = flags.RoundTrip,
+                ReadPayload = flags.ReadPayload,
+                DetailedConnection = flags.DetailedConnection,
+                StaticAttributes = flags.StaticAttributes ?? [],
+            };
         }
 
         private BackendTracesOptions BackendTraces(JsonElement value, string path)
         {
-            if (value.ValueKind == JsonValueKind.Null)
+            if (value.ValueKind == JsonValueKind.Null || !IsObject(value, path))
             {
                 return BackendTracesOptions.Default;
             }
 
             // Present: every field left out is false (Go zero value).
+            var flags = default(BackendFlags);
             var result = new BackendTracesOptions();
-            if (!IsObject(value, path))
-            {
-                return BackendTracesOptions.Default;
-            }
-
             foreach (var (name, item, itemPath) in Properties(value, path))
             {
+                if (TryBackendFlag(name, item, itemPath, ref flags))
+                {
+                    continue;
+                }
+
                 switch (name)
                 {
-                    case "disable_stage":
-                        result = result with { DisableStage = Bool(item, itemPath) ?? false };
-                        break;
-                    case "round_trip":
-                        result = result with { RoundTrip = Bool(item, itemPath) ?? false };
-                        break;
-                    case "read_payload":
-                        result = result with { ReadPayload = Bool(item, itemPath) ?? false };
-                        break;
-                    case "detailed_connection":
-                        result = result with { DetailedConnection = Bool(item, itemPath) ?? false };
-                        break;
-                    case "static_attributes":
-                        result = result with { StaticAttributes = Attributes(item, itemPath) };
-                        break;
                     case "report_headers":
                         result = result with { ReportHeaders = Bool(item, itemPath) ?? false };
                         break;
@@ -995,7 +972,48 @@ public static class TelemetryOptionsParser
                 }
             }
 
-            return result;
+            return result with
+            {
+                DisableStage = flags.DisableStage,
+                RoundTrip = flags.RoundTrip,
+                ReadPayload = flags.ReadPayload,
+                DetailedConnection = flags.DetailedConnection,
+                StaticAttributes = flags.StaticAttributes ?? [],
+            };
+        }
+
+        /// <summary>The flags <c>layers.backend.metrics</c> and <c>layers.backend.traces</c> share.</summary>
+        private struct BackendFlags
+        {
+            public bool DisableStage;
+            public bool RoundTrip;
+            public bool ReadPayload;
+            public bool DetailedConnection;
+            public IReadOnlyList<TelemetryAttribute>? StaticAttributes;
+        }
+
+        private bool TryBackendFlag(string name, JsonElement item, string itemPath, ref BackendFlags flags)
+        {
+            switch (name)
+            {
+                case "disable_stage":
+                    flags.DisableStage = Bool(item, itemPath) ?? false;
+                    return true;
+                case "round_trip":
+                    flags.RoundTrip = Bool(item, itemPath) ?? false;
+                    return true;
+                case "read_payload":
+                    flags.ReadPayload = Bool(item, itemPath) ?? false;
+                    return true;
+                case "detailed_connection":
+                    flags.DetailedConnection = Bool(item, itemPath) ?? false;
+                    return true;
+                case "static_attributes":
+                    flags.StaticAttributes = Attributes(item, itemPath);
+                    return true;
+                default:
+                    return false;
+            }
         }
 
         // ---- overrides -----------------------------------------------------------------------------------------

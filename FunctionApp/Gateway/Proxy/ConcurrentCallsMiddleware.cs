@@ -19,8 +19,7 @@ internal static class ConcurrentCallsMiddleware
                 return RequestBody.TooLarge();
             }
 
-            using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var timer = timeProvider.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), race, deadline, Timeout.InfiniteTimeSpan);
+            using var race = new Deadline(deadline, timeProvider, cancellationToken);
             var pending = new List<Task<ProxyResponse>>(calls);
             for (var i = 0; i < calls; i++)
             {

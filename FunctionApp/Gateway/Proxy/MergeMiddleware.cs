@@ -23,8 +23,7 @@ internal static class MergeMiddleware
                 return RequestBody.TooLarge();
             }
 
-            using var merge = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var timer = timeProvider.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), merge, deadline, Timeout.InfiniteTimeSpan);
+            using var merge = new Deadline(deadline, timeProvider, cancellationToken);
             var calls = new Task<ProxyResponse>[backends.Count];
             for (var i = 0; i < backends.Count; i++)
             {

@@ -45,8 +45,7 @@ internal static class SequentialMiddleware
                 return RequestBody.TooLarge();
             }
 
-            using var chain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var timer = timeProvider.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), chain, deadline, Timeout.InfiniteTimeSpan);
+            using var chain = new Deadline(deadline, timeProvider, cancellationToken);
             var parameters = new Dictionary<string, string>(request.Params, StringComparer.Ordinal);
             JsonObject? merged = null;
             var complete = true;
