@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Installs what the tests need first:
-#   - clang and zlib (Debian packages) for the native AOT publish test.
+#   - clang and zlib (Debian packages) for the native AOT publish test;
+#   - promtool (Debian package prometheus) for the Prometheus exposition check.
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Routing").
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +17,11 @@ apt_install() {
 if ! command -v clang >/dev/null 2>&1 || [ ! -e /usr/include/zlib.h ]; then
   echo "test.sh: installing clang and zlib1g-dev for native AOT" >&2
   apt_install clang zlib1g-dev
+fi
+
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "test.sh: installing prometheus (promtool) for the exposition check" >&2
+  apt_install --no-install-recommends prometheus
 fi
 
 results="artifacts/test-results"

@@ -38,7 +38,7 @@ try
     if (origin == ConfigOrigin.Embedded)
     {
         // The embedded default proxies to the gateway's own built-in endpoints, so it must know our port.
-        json = ConfigLoader.ReadEmbeddedDefault(customHandlerPort ?? commandLine.Port ?? GatewayModelBuilder.DefaultPort);
+        json = ConfigLoader.ReadEmbeddedDefault(customHandlerPort ?? commandLine.Port ?? GatewayModelBuilder.DefaultPort, Environment.GetEnvironmentVariable);
     }
 
     model = ConfigLoader.Load(json, description);

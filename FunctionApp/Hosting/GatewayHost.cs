@@ -1,16 +1,27 @@
 using System.Net;
 using FunctionApp.Gateway.Backends;
 using FunctionApp.Gateway.Configuration;
+using FunctionApp.Gateway.Observability;
 using FunctionApp.Gateway.Proxy;
 using FunctionApp.Gateway.Routing;
+using Telemetry.Configuration;
+using Telemetry.Flush;
 using Telemetry.Functions;
+using Telemetry.Runtime;
 
 namespace FunctionApp.Hosting;
 
 /// <summary>Builds the Kestrel application that serves a <see cref="GatewayModel"/> in a <see cref="HostingMode"/>.</summary>
 public static partial class GatewayHost
 {
-    public static WebApplication Build(GatewayModel model, HostingMode mode, TimeProvider? timeProvider = null)
+    /// <param name="model">The compiled config.</param>
+    /// <param name="mode">Functions custom handler or standalone.</param>
+    /// <param name="timeProvider">The clock (tests may fake it).</param>
+    /// <param name="telemetrySettings">
+    /// Telemetry settings besides the config (tests add in-memory exporters and a unique scope name); by default the
+    /// process environment. Used only when the config has a <c>telemetry/opentelemetry</c> namespace.
+    /// </param>
+    public static WebApplication Build(GatewayModel model, HostingMode mode, TimeProvider? timeProvider = null, TelemetryRuntimeSettings? telemetrySettings = null)
     {
         timeProvider ??= TimeProvider.System;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -24,6 +35,9 @@ public static partial class GatewayHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+
+        // With its logger on, ASP.NET Core starts an Activity per request (for log scopes) that our layers do not use.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -63,14 +77,29 @@ public static partial class GatewayHost
 
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
-        var router = new GatewayRouter(model, new ProxyFactory(invoker, timeProvider, loggerFactory.CreateLogger("Gateway.Proxy")), timeProvider);
+        var telemetry = CreateTelemetry(model, mode, telemetrySettings, loggerFactory, app.Lifetime);
+        var router = new GatewayRouter(model, new ProxyFactory(invoker, timeProvider, loggerFactory.CreateLogger("Gateway.Proxy"), telemetry), timeProvider, telemetry);
 
         if (mode.AnswersHostProbe)
         {
             app.Use(static next => context => AnswerHostProbe(context, next));
         }
 
-        app.Run(router.HandleAsync);
+        if (telemetry?.Runtime.Flusher is { } flusher)
+        {
+            // Outermost after the probe: the client gets the complete response only once the invocation's spans and
+            // metrics are exported (or the flush budget is spent).
+            app.Use(InvocationFlushMiddleware.Create(flusher));
+        }
+
+        RequestDelegate handler = router.HandleAsync;
+        if (telemetry is not null)
+        {
+            // KrakenD's global layer wraps the whole handler, outside the router (reference §1).
+            handler = telemetry.Runtime.CreateGlobalLayer(static context => ClientInfo.From(context).Address, ClientInfo.Scheme).Wrap(handler);
+        }
+
+        app.Run(handler);
 
         var logger = loggerFactory.CreateLogger("Gateway");
         app.Lifetime.ApplicationStarted.Register(() => Log.Listening(logger, mode.Name, string.Join(", ", app.Urls), model.Endpoints.Count));
@@ -80,6 +109,30 @@ public static partial class GatewayHost
         }
 
         return app;
+    }
+
+    private static GatewayTelemetry? CreateTelemetry(GatewayModel model, HostingMode mode, TelemetryRuntimeSettings? settings, ILoggerFactory loggerFactory, IHostApplicationLifetime lifetime)
+    {
+        if (model.Telemetry is not { } options)
+        {
+            return null;
+        }
+
+        settings ??= new TelemetryRuntimeSettings { Environment = TelemetryEnvironment.FromProcess() };
+        var runtime = TelemetryRuntime.Create(options, settings with
+        {
+            FunctionsMode = mode.AnswersHostProbe,
+            ConfigName = model.Name,
+            GatewayVersion = model.Router.Version,
+            LoggerFactory = settings.LoggerFactory ?? loggerFactory,
+        });
+
+        lifetime.ApplicationStarted.Register(() => runtime.StartAsync().GetAwaiter().GetResult());
+
+        // Export what is left before the process goes away: traces first, then metrics (KrakenD's order).
+        lifetime.ApplicationStopping.Register(() => runtime.ForceFlush(2000));
+        lifetime.ApplicationStopped.Register(() => runtime.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        return new GatewayTelemetry(runtime);
     }
 
     /// <summary>
@@ -102,7 +155,9 @@ public static partial class GatewayHost
         }
         else
         {
-            context.Features.Set(new FunctionsInvocation(invocationId));
+            var invocation = new FunctionsInvocation(invocationId);
+            context.Features.Set(invocation);
+            FunctionsInvocation.Current = invocation;
         }
 
         return next(context);

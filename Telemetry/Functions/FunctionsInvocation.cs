@@ -20,6 +20,18 @@ public sealed class FunctionsInvocation
 
     public string InvocationId { get; }
 
+    /// <summary>
+    /// The invocation the current request belongs to, for the spans started while serving it
+    /// (<see cref="InvocationSpanProcessor"/>). Set by the gateway when it reads the host's header.
+    /// </summary>
+    public static FunctionsInvocation? Current
+    {
+        get => CurrentInvocation.Value;
+        set => CurrentInvocation.Value = value;
+    }
+
+    private static readonly AsyncLocal<FunctionsInvocation?> CurrentInvocation = new();
+
     /// <summary>Picks the invocation id from the host's headers, preferring the one the proxy overwrites.</summary>
     public static string? SelectInvocationId(string? proxyInvocationId, string? invocationId)
     {

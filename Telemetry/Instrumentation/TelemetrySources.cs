@@ -26,6 +26,8 @@ public sealed class TelemetrySources : IDisposable
         SizeBuckets = [.. histograms.SizeBuckets];
     }
 
+    private readonly Dictionary<Type, object> _instruments = [];
+
     public string Name { get; }
 
     public ActivitySource ActivitySource { get; }
@@ -45,6 +47,26 @@ public sealed class TelemetrySources : IDisposable
     /// <summary>An integer bytes histogram with the size buckets as instrument advice.</summary>
     public Histogram<long> CreateSizeHistogram(string name, string? unit = null, string? description = null) =>
         Meter.CreateHistogram(name, unit, description, tags: null, advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [.. SizeBuckets.Select(static b => (long)b)] });
+
+    /// <summary>
+    /// The instrument set of type <typeparamref name="T"/>, created once per sources: a meter must not hold two
+    /// instruments of the same name, and every endpoint or backend of a layer records into the same ones.
+    /// </summary>
+    public T Instruments<T>(Func<TelemetrySources, T> create)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        lock (_instruments)
+        {
+            if (!_instruments.TryGetValue(typeof(T), out var existing))
+            {
+                existing = create(this);
+                _instruments.Add(typeof(T), existing);
+            }
+
+            return (T)existing;
+        }
+    }
 
     public void Dispose()
     {

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Primitives;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using Telemetry.Layers.BackendRequest;
 
 namespace FunctionApp.Gateway.Backends;
 
@@ -34,15 +35,21 @@ public sealed class BackendProxy
     private readonly BackendModel _backend;
     private readonly HttpMessageInvoker _invoker;
     private readonly ResiliencePipeline<ProxyResponse> _pipeline;
+    private readonly BackendRequestTelemetry? _requestTelemetry;
     private readonly HttpMethod _method;
     private readonly bool _passThrough;
     private uint _nextHost;
 
-    public BackendProxy(BackendModel backend, HttpMessageInvoker invoker, ResiliencePipeline<ProxyResponse> pipeline)
+    /// <param name="backend">The backend's compiled config.</param>
+    /// <param name="invoker">The gateway's shared HTTP client.</param>
+    /// <param name="pipeline">The backend's Polly pipeline (<see cref="CreatePipeline"/>).</param>
+    /// <param name="requestTelemetry">The backend-request layer (client span, round-trip and body-read metrics, trace context injection); null when off.</param>
+    public BackendProxy(BackendModel backend, HttpMessageInvoker invoker, ResiliencePipeline<ProxyResponse> pipeline, BackendRequestTelemetry? requestTelemetry = null)
     {
         _backend = backend;
         _invoker = invoker;
         _pipeline = pipeline;
+        _requestTelemetry = requestTelemetry;
         _method = HttpMethod.Parse(backend.Method);
         _passThrough = backend.Encoding == "no-op";
         _nextHost = (uint)Random.Shared.Next();
@@ -96,7 +103,7 @@ public sealed class BackendProxy
                 {
                     try
                     {
-                        return Outcome.FromResult(await state.Self.SendOnceAsync(state.Request, ctx.CancellationToken).ConfigureAwait(false));
+                        return Outcome.FromResult(await state.Self.SendOnceAsync(state.Request, ctx.CancellationToken, state.ClientAborted).ConfigureAwait(false));
                     }
                     catch (Exception e)
                     {
@@ -104,7 +111,7 @@ public sealed class BackendProxy
                     }
                 },
                 context,
-                (Self: this, Request: request)).ConfigureAwait(false);
+                (Self: this, Request: request, ClientAborted: cancellationToken)).ConfigureAwait(false);
 
             return outcome.Exception switch
             {
@@ -122,7 +129,10 @@ public sealed class BackendProxy
         }
     }
 
-    private async Task<ProxyResponse> SendOnceAsync(ProxyRequest request, CancellationToken cancellationToken)
+    /// <param name="request">The filtered request.</param>
+    /// <param name="cancellationToken">The pipeline's token: the timeout and the caller.</param>
+    /// <param name="clientAborted">The caller's token alone, so telemetry can tell a timeout from a cancellation.</param>
+    private async Task<ProxyResponse> SendOnceAsync(ProxyRequest request, CancellationToken cancellationToken, CancellationToken clientAborted)
     {
         if (BuildUri(request) is not { } uri)
         {
@@ -138,7 +148,7 @@ public sealed class BackendProxy
             replayableBody = copy.ToArray();
         }
 
-        var response = await SendFollowingRedirectsAsync(request, uri, replayableBody, cancellationToken).ConfigureAwait(false);
+        var response = await SendFollowingRedirectsAsync(request, uri, replayableBody, cancellationToken, clientAborted).ConfigureAwait(false);
         if (_passThrough)
         {
             // no-op: every status passes through; the caller streams the body and disposes the response.
@@ -162,7 +172,7 @@ public sealed class BackendProxy
     /// the method and body only when the body can be sent again; <c>Referer</c> is set; credentials are dropped
     /// when the host changes.
     /// </summary>
-    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ProxyRequest request, Uri uri, byte[]? replayableBody, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ProxyRequest request, Uri uri, byte[]? replayableBody, CancellationToken cancellationToken, CancellationToken clientAborted)
     {
         var method = _method;
         var sendBody = true;
@@ -171,7 +181,10 @@ public sealed class BackendProxy
         for (var sent = 1; ; sent++)
         {
             using var message = BuildRequest(request, uri, method, sendBody, replayableBody, stripCredentials);
-            var response = await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            // Each hop is its own round trip for telemetry, as in Go's instrumented transport.
+            var response = _requestTelemetry is null
+                ? await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false)
+                : await _requestTelemetry.SendAsync(_invoker, message, cancellationToken, clientAborted).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
             {

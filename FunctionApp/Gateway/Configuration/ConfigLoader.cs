@@ -41,15 +41,35 @@ public static class ConfigLoader
         return (ReadEmbeddedDefault(), "(embedded default)", ConfigOrigin.Embedded);
     }
 
-    /// <summary>The embedded default config, rewritten to call the gateway on <paramref name="selfPort"/>.</summary>
-    public static string ReadEmbeddedDefault(int? selfPort = null)
+    /// <summary>
+    /// The embedded default config, rewritten to call the gateway on <paramref name="selfPort"/>. Its OTLP exporter
+    /// list is empty unless <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (read through <paramref name="getSetting"/>):
+    /// then one exporter without a host takes its endpoint, protocol and headers from the <c>OTEL_*</c> variables, so
+    /// a machine without a collector sees no export attempts at all.
+    /// </summary>
+    public static string ReadEmbeddedDefault(int? selfPort = null, Func<string, string?>? getSetting = null)
     {
         using var stream = typeof(ConfigLoader).Assembly.GetManifestResourceStream(EmbeddedResourceName)
             ?? throw new InvalidOperationException("the embedded default configuration is missing from the build");
         using var reader = new StreamReader(stream);
         var json = reader.ReadToEnd();
-        return selfPort is { } port ? json.Replace(EmbeddedSelfAddress, $"127.0.0.1:{port}", StringComparison.Ordinal) : json;
+        if (selfPort is { } port)
+        {
+            json = json.Replace(EmbeddedSelfAddress, $"127.0.0.1:{port}", StringComparison.Ordinal);
+        }
+
+        if (!string.IsNullOrWhiteSpace(getSetting?.Invoke(OtlpEndpointSetting)))
+        {
+            json = json.Replace(EmbeddedOtlpList, """
+                "otlp": [ { "name": "otlp_from_environment" } ]
+                """, StringComparison.Ordinal);
+        }
+
+        return json;
     }
+
+    private const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    private const string EmbeddedOtlpList = "\"otlp\": []";
 
     /// <summary>Parses krakend.json text into the file model; JSON and type errors are reported with their path.</summary>
     public static ServiceConfig? Parse(string json, out IReadOnlyList<ConfigProblem> problems)

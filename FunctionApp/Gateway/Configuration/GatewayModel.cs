@@ -23,6 +23,9 @@ public sealed class GatewayModel
 
     /// <summary>Namespaces and keys that were read but are not supported (logged once at start-up).</summary>
     public required IReadOnlyList<ConfigProblem> Unsupported { get; init; }
+
+    /// <summary>The service-level <c>telemetry/opentelemetry</c> namespace; null when the config has none (nothing is instrumented).</summary>
+    public Telemetry.Configuration.TelemetryOptions? Telemetry { get; init; }
 }
 
 /// <summary>Options of the <c>router</c> namespace that the gateway honours.</summary>
@@ -106,6 +109,9 @@ public sealed class EndpointModel
     /// <summary>Where this endpoint sits in the config, e.g. <c>endpoints[3]</c>.</summary>
     public required string ConfigPath { get; init; }
 
+    /// <summary>The endpoint's <c>telemetry/opentelemetry</c> overrides (reference §2.8), if any.</summary>
+    public Telemetry.Configuration.EndpointTelemetryOverride? Telemetry { get; init; }
+
     public override string ToString() => $"{Method} {Template}";
 }
 
@@ -138,6 +144,9 @@ public sealed class BackendModel
 
     /// <summary><c>proxy.shadow</c>: the backend is called but its response is never used.</summary>
     public bool Shadow { get; init; }
+
+    /// <summary>The backend's <c>telemetry/opentelemetry</c> override (reference §2.8), if any.</summary>
+    public Telemetry.Configuration.BackendTelemetryOverride? Telemetry { get; init; }
 
     /// <summary>Position in the endpoint's backend list (sequential placeholders refer to it).</summary>
     public int Index { get; init; }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using FunctionApp.Gateway.Backends;
 using FunctionApp.Gateway.Routing;
+using Telemetry.Configuration;
 
 namespace FunctionApp.Gateway.Configuration;
 
@@ -132,7 +133,8 @@ public sealed class GatewayModelBuilder
         }
 
         var router = RouterOptionsFrom(config.ExtraConfig);
-        ReportUnknownNamespaces("extra_config", config.ExtraConfig, Namespaces.Router, Namespaces.RouterLong);
+        var telemetry = ServiceTelemetry(config.ExtraConfig);
+        ReportUnknownNamespaces("extra_config", config.ExtraConfig, Namespaces.Router, Namespaces.RouterLong, TelemetryNamespaces.OpenTelemetry, TelemetryNamespaces.OpenTelemetrySecurity);
 
         var endpoints = new List<EndpointModel>();
         if (config.Endpoints is null || config.Endpoints.Length == 0)
@@ -187,6 +189,7 @@ public sealed class GatewayModelBuilder
             Client = client,
             Server = server,
             Endpoints = endpoints,
+            Telemetry = telemetry,
             Unsupported = _unsupported,
         };
     }
@@ -294,6 +297,7 @@ public sealed class GatewayModelBuilder
             Static = proxy.Static,
             Flatmap = backends.Count > 1 ? proxy.Flatmap : null,
             ConfigPath = path,
+            Telemetry = EndpointTelemetry(path + ".extra_config", endpoint.ExtraConfig),
         };
     }
 
@@ -376,6 +380,7 @@ public sealed class GatewayModelBuilder
             SendBodyOnRedirect = extra.SendBodyOnRedirect,
             CircuitBreaker = extra.CircuitBreaker,
             Shadow = extra.Shadow,
+            Telemetry = BackendTelemetry(path + ".extra_config", backend.ExtraConfig),
         };
     }
 
@@ -394,7 +399,7 @@ public sealed class GatewayModelBuilder
     /// <summary>Reads the endpoint's <c>proxy</c> namespace: sequential, static, flatmap_filter.</summary>
     private EndpointProxy EndpointProxyOptions(string path, Dictionary<string, JsonElement>? extraConfig)
     {
-        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong);
+        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, TelemetryNamespaces.OpenTelemetry);
         if (!Namespaces.TryGet(extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, out var proxy, out var name))
         {
             return default;
@@ -586,7 +591,7 @@ public sealed class GatewayModelBuilder
             result = result with { CircuitBreaker = CircuitBreaker($"{path}.{Namespaces.CircuitBreaker}", breaker) };
         }
 
-        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, Namespaces.BackendHttp, Namespaces.BackendHttpLong, Namespaces.BackendHttpClient, Namespaces.CircuitBreaker);
+        ReportUnknownNamespaces(path, extraConfig, Namespaces.Proxy, Namespaces.ProxyLong, Namespaces.BackendHttp, Namespaces.BackendHttpLong, Namespaces.BackendHttpClient, Namespaces.CircuitBreaker, TelemetryNamespaces.OpenTelemetry);
         return result;
     }
 
@@ -704,6 +709,68 @@ public sealed class GatewayModelBuilder
             {
                 Unsupported($"{path}.{key}", "namespace not supported; ignored");
             }
+        }
+    }
+
+    /// <summary>
+    /// The service-level <c>telemetry/opentelemetry</c> namespace (with Enterprise's <c>-security</c> one for OTLP
+    /// headers): errors block the config, what KrakenD would silently ignore becomes a warning.
+    /// </summary>
+    private TelemetryOptions? ServiceTelemetry(Dictionary<string, JsonElement>? extraConfig)
+    {
+        if (extraConfig is null || !extraConfig.TryGetValue(TelemetryNamespaces.OpenTelemetry, out var value))
+        {
+            if (extraConfig is not null && extraConfig.ContainsKey(TelemetryNamespaces.OpenTelemetrySecurity))
+            {
+                Unsupported("extra_config." + TelemetryNamespaces.OpenTelemetrySecurity, "has no effect without extra_config." + TelemetryNamespaces.OpenTelemetry);
+            }
+
+            return null;
+        }
+
+        JsonElement? security = extraConfig.TryGetValue(TelemetryNamespaces.OpenTelemetrySecurity, out var securityValue) ? securityValue : null;
+        var problems = new List<TelemetryConfigProblem>();
+        var warnings = new List<TelemetryConfigProblem>();
+        var options = TelemetryOptionsParser.Parse(value, security, "extra_config." + TelemetryNamespaces.OpenTelemetry, problems, warnings);
+        ReportTelemetryProblems(problems, warnings);
+        return options;
+    }
+
+    private EndpointTelemetryOverride? EndpointTelemetry(string path, Dictionary<string, JsonElement>? extraConfig) =>
+        TelemetryOverride(path, extraConfig, TelemetryOptionsParser.ParseEndpointOverride);
+
+    private BackendTelemetryOverride? BackendTelemetry(string path, Dictionary<string, JsonElement>? extraConfig) =>
+        TelemetryOverride(path, extraConfig, TelemetryOptionsParser.ParseBackendOverride);
+
+    /// <summary>An endpoint's or backend's <c>telemetry/opentelemetry</c> override (reference §2.8), if any.</summary>
+    private T? TelemetryOverride<T>(
+        string path,
+        Dictionary<string, JsonElement>? extraConfig,
+        Func<JsonElement, string, ICollection<TelemetryConfigProblem>, ICollection<TelemetryConfigProblem>?, T?> parse)
+        where T : class
+    {
+        if (extraConfig is null || !extraConfig.TryGetValue(TelemetryNamespaces.OpenTelemetry, out var value))
+        {
+            return null;
+        }
+
+        var problems = new List<TelemetryConfigProblem>();
+        var warnings = new List<TelemetryConfigProblem>();
+        var result = parse(value, $"{path}.{TelemetryNamespaces.OpenTelemetry}", problems, warnings);
+        ReportTelemetryProblems(problems, warnings);
+        return result;
+    }
+
+    private void ReportTelemetryProblems(List<TelemetryConfigProblem> problems, List<TelemetryConfigProblem> warnings)
+    {
+        foreach (var problem in problems)
+        {
+            Error(problem.Path, problem.Message);
+        }
+
+        foreach (var warning in warnings)
+        {
+            Unsupported(warning.Path, warning.Message);
         }
     }
 

@@ -1,5 +1,6 @@
 using FunctionApp.Gateway.Backends;
 using FunctionApp.Gateway.Configuration;
+using FunctionApp.Gateway.Observability;
 
 namespace FunctionApp.Gateway.Proxy;
 
@@ -7,8 +8,9 @@ namespace FunctionApp.Gateway.Proxy;
 /// Assembles each endpoint's proxy stack once, in one readable place (Lura's <c>proxy/factory.go</c>), from the
 /// outside in:
 /// <code>
-/// shadow → static → flatmap (merged) → merge | sequential → per backend: concurrent calls → backend proxy
+/// [proxy stage] → shadow → static → flatmap (merged) → merge | sequential → per backend: [backend stage] → concurrent calls → backend proxy
 /// </code>
+/// The bracketed telemetry stages wrap their pipes only when telemetry is configured and the layer is on.
 /// A middleware whose option is off is never added, so a request pays only for what its endpoint uses.
 /// </summary>
 public sealed partial class ProxyFactory
@@ -16,12 +18,14 @@ public sealed partial class ProxyFactory
     private readonly HttpMessageInvoker _invoker;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly GatewayTelemetry? _telemetry;
 
-    public ProxyFactory(HttpMessageInvoker invoker, TimeProvider timeProvider, ILogger? logger = null)
+    public ProxyFactory(HttpMessageInvoker invoker, TimeProvider timeProvider, ILogger? logger = null, GatewayTelemetry? telemetry = null)
     {
         _invoker = invoker;
         _timeProvider = timeProvider;
         _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _telemetry = telemetry;
     }
 
     public ProxyDelegate Create(EndpointModel endpoint)
@@ -78,7 +82,7 @@ public sealed partial class ProxyFactory
             proxy = ShadowMiddleware.Create(proxy, shadows);
         }
 
-        return proxy;
+        return _telemetry is null ? proxy : _telemetry.WrapProxy(endpoint, proxy);
     }
 
     /// <summary>Every backend is a shadow: nothing answers the client (KrakenD refuses such an endpoint).</summary>
@@ -88,13 +92,13 @@ public sealed partial class ProxyFactory
     private ProxyDelegate CreateBackend(BackendModel backend, EndpointModel endpoint)
     {
         var pipeline = BackendProxy.CreatePipeline(backend, _timeProvider, (name, state) => Log.CircuitChanged(_logger, name, state));
-        ProxyDelegate proxy = new BackendProxy(backend, _invoker, pipeline).SendAsync;
+        ProxyDelegate proxy = new BackendProxy(backend, _invoker, pipeline, _telemetry?.ForBackendRequests(endpoint, backend)).SendAsync;
         if (endpoint.ConcurrentCalls > 1)
         {
             proxy = ConcurrentCallsMiddleware.Create(proxy, endpoint.ConcurrentCalls, endpoint.Timeout, _timeProvider);
         }
 
-        return proxy;
+        return _telemetry is null ? proxy : _telemetry.WrapBackend(endpoint, backend, proxy);
     }
 
     private static partial class Log

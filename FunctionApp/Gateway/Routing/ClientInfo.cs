@@ -33,6 +33,30 @@ public readonly record struct ClientInfo(string Address, string Host)
         return new ClientInfo(address, host);
     }
 
+    /// <summary>
+    /// The scheme the client used: the request's own, or <c>X-Forwarded-Proto</c> when the connection comes from
+    /// loopback (the Functions host terminates TLS and forwards over http).
+    /// </summary>
+    public static string Scheme(HttpContext context)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        if (remote is not null && IPAddress.IsLoopback(remote))
+        {
+            var forwarded = LastValue(context.Request.Headers["X-Forwarded-Proto"].ToString());
+            if (forwarded.Equals("https", StringComparison.OrdinalIgnoreCase))
+            {
+                return "https";
+            }
+
+            if (forwarded.Equals("http", StringComparison.OrdinalIgnoreCase))
+            {
+                return "http";
+            }
+        }
+
+        return context.Request.Scheme;
+    }
+
     /// <summary>The nearest hop: the last entry of a comma-separated list, without an IPv6 port suffix.</summary>
     private static string LastValue(string list)
     {

@@ -5,6 +5,7 @@ using FunctionApp.Gateway.Encoding;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
+using Telemetry.Layers.Global;
 
 namespace FunctionApp.Gateway.Routing;
 
@@ -19,10 +20,12 @@ public sealed class EndpointHandler
     private readonly RouterOptions _router;
     private readonly string? _cacheControl;
     private readonly string _userAgent;
+    private readonly EndpointGlobalAttributes? _globalTelemetry;
 
-    public EndpointHandler(EndpointModel endpoint, ProxyDelegate proxy, RouterOptions router)
+    public EndpointHandler(EndpointModel endpoint, ProxyDelegate proxy, RouterOptions router, EndpointGlobalAttributes? globalTelemetry = null)
     {
         _endpoint = endpoint;
+        _globalTelemetry = globalTelemetry;
         _proxy = proxy;
         _router = router;
         _userAgent = router.UserAgent;
@@ -36,6 +39,12 @@ public sealed class EndpointHandler
 
     public async Task HandleAsync(HttpContext context, IReadOnlyDictionary<string, string> parameters)
     {
+        if (_globalTelemetry is not null)
+        {
+            // Tells the global layer which route it is measuring (KrakenD's endpoint wrapper, reference §1).
+            context.Features.Get<GlobalRequestTelemetry>()?.SetEndpoint(_globalTelemetry);
+        }
+
         foreach (var (_, value) in parameters)
         {
             // KrakenD rejects parameters that still hold escapes after decoding, or '?'/'#' (unless

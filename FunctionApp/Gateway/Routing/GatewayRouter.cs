@@ -13,13 +13,13 @@ public sealed class GatewayRouter
     private readonly RouteTable<EndpointHandler> _routes = new();
     private readonly TimeProvider _timeProvider;
 
-    public GatewayRouter(GatewayModel model, ProxyFactory proxyFactory, TimeProvider timeProvider)
+    public GatewayRouter(GatewayModel model, ProxyFactory proxyFactory, TimeProvider timeProvider, Observability.GatewayTelemetry? telemetry = null)
     {
         _model = model;
         _timeProvider = timeProvider;
         foreach (var endpoint in model.Endpoints)
         {
-            _routes.Add(endpoint.Template, endpoint.Method, new EndpointHandler(endpoint, proxyFactory.Create(endpoint), model.Router));
+            _routes.Add(endpoint.Template, endpoint.Method, new EndpointHandler(endpoint, proxyFactory.Create(endpoint), model.Router, telemetry?.GlobalFor(endpoint)));
         }
     }
 

@@ -26,7 +26,7 @@ public sealed class TestGateway : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts a gateway. <paramref name="answersHostProbe"/> selects the Azure Functions mode's behaviour.</summary>
-    public static async Task<TestGateway> StartAsync(string krakendJson, bool answersHostProbe = false)
+    public static async Task<TestGateway> StartAsync(string krakendJson, bool answersHostProbe = false, global::Telemetry.Runtime.TelemetryRuntimeSettings? telemetry = null)
     {
         var model = ConfigLoader.Load(krakendJson, "test config");
         var mode = new HostingMode
@@ -35,7 +35,7 @@ public sealed class TestGateway : IAsyncDisposable
             ListenOn = new IPEndPoint(IPAddress.Loopback, 0),
             AnswersHostProbe = answersHostProbe,
         };
-        var app = GatewayHost.Build(model, mode);
+        var app = GatewayHost.Build(model, mode, telemetrySettings: telemetry);
         await app.StartAsync();
         return new TestGateway(app, new Uri(app.Urls.First()).Port);
     }

@@ -431,7 +431,6 @@ public sealed class RealWorldConfigTests : IDisposable
             [
                 "warning: extra_config.telemetry/logging: namespace not supported; ignored",
                 "warning: extra_config.telemetry/metrics: namespace not supported; ignored",
-                "warning: extra_config.telemetry/opentelemetry: namespace not supported; ignored",
                 "warning: extra_config.security/cors: namespace not supported; ignored",
                 "warning: extra_config.security/http: namespace not supported; ignored",
                 "warning: endpoints[7].extra_config.documentation/openapi: namespace not supported; ignored",
@@ -444,7 +443,7 @@ public sealed class RealWorldConfigTests : IDisposable
             [
                 "warning: extra_config.security/cors: namespace not supported; ignored",
                 "warning: extra_config.telemetry/logging: namespace not supported; ignored",
-                "warning: extra_config.telemetry/opentelemetry: namespace not supported; ignored",
+                "warning: extra_config.telemetry/opentelemetry.exporters: is missing: telemetry is recorded but exported nowhere",
                 "warning: endpoints[0].extra_config.documentation/openapi: namespace not supported; ignored",
                 "warning: endpoints[6].extra_config.modifier/lua-endpoint: namespace not supported; ignored",
                 "warning: endpoints[6].extra_config.qos/http-cache: namespace not supported; ignored",

@@ -1,0 +1,359 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Telemetry.Configuration;
+using Telemetry.Flush;
+using Telemetry.Functions;
+using Telemetry.Instrumentation;
+using Telemetry.Layers.Global;
+using Telemetry.Prometheus;
+using Telemetry.Tracing;
+
+namespace Telemetry.Runtime;
+
+/// <summary>
+/// Everything the gateway's telemetry needs at run time, built once from the parsed <c>telemetry/opentelemetry</c>
+/// namespace (KrakenD's <c>Register</c>, §1): one TracerProvider and one MeterProvider shared by every layer, the
+/// exporters, the sampler, the propagator and, in Functions mode, the per-invocation flush. The gateway calls the
+/// layers (<see cref="CreateGlobalLayer"/>, <c>StageTelemetry</c>, <c>BackendRequestTelemetry</c>) at its boundaries.
+/// </summary>
+public sealed partial class TelemetryRuntime : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly List<IAsyncDisposable> _servers = [];
+    private readonly List<PrometheusMetricsServer> _prometheusServers = [];
+    private bool _usesMeterProvider;
+
+    private TelemetryRuntime(TelemetryOptions options, TelemetryRuntimeSettings settings, TelemetrySources sources, ILogger logger)
+    {
+        Options = options;
+        Settings = settings;
+        Sources = sources;
+        _logger = logger;
+        Propagator = PropagatorFactory.Create(settings.Environment.Propagators);
+    }
+
+    public TelemetryOptions Options { get; }
+
+    public TelemetryRuntimeSettings Settings { get; }
+
+    public TelemetrySources Sources { get; }
+
+    public TracerProvider? TracerProvider { get; private set; }
+
+    public MeterProvider? MeterProvider { get; private set; }
+
+    /// <summary>True when some exporter takes traces: otherwise no span is ever started.</summary>
+    public bool TracesExported { get; private set; }
+
+    /// <summary>True when some exporter takes metrics: otherwise no instrument is recorded.</summary>
+    public bool MetricsExported { get; private set; }
+
+    /// <summary>The propagator <c>OTEL_PROPAGATORS</c> selects (W3C trace context + baggage by default).</summary>
+    public TextMapPropagator Propagator { get; private set; }
+
+    /// <summary>The flush mode in force.</summary>
+    public FlushMode FlushMode { get; private set; }
+
+    /// <summary>The standalone <c>/metrics</c> servers of the <c>prometheus</c> exporters (none in Functions mode).</summary>
+    public IReadOnlyList<PrometheusMetricsServer> PrometheusServers => _prometheusServers;
+
+    /// <summary>Where metrics are pushed for the aggregating companion (Functions mode), if anywhere.</summary>
+    public Uri? CompanionEndpoint { get; private set; }
+
+    /// <summary>The per-invocation flusher; null in background mode or when nothing is exported.</summary>
+    public InvocationFlusher? Flusher { get; private set; }
+
+    /// <summary>What a request waits for its flush at most (per-invocation mode).</summary>
+    public TimeSpan FlushBudget { get; private set; }
+
+    /// <summary>The resource attributes (service, deployment, Azure Functions context), as strings for the Prometheus <c>target_info</c>.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ResourceAttributes { get; private set; } = [];
+
+    /// <summary>What went wrong while building exporters (each also logged once); the gateway runs without them.</summary>
+    public IReadOnlyList<string> Problems => _problems;
+
+    private readonly List<string> _problems = [];
+
+    public static TelemetryRuntime Create(TelemetryOptions options, TelemetryRuntimeSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
+        var logger = (settings.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Gateway.Telemetry");
+        var runtime = new TelemetryRuntime(options, settings, new TelemetrySources(options.Histograms, settings.SourcesName), logger);
+        runtime.Build();
+        return runtime;
+    }
+
+    /// <summary>The global layer, wrapping the whole request handler.</summary>
+    public GlobalTelemetryLayer CreateGlobalLayer(Func<HttpContext, string>? clientAddress = null, Func<HttpContext, string>? clientScheme = null) =>
+        new(Sources, Options.Layers.Global, Options.SkipPaths, Propagator, TracesExported, MetricsExported, clientAddress, clientScheme);
+
+    /// <summary>
+    /// Exports what is pending, traces first and then metrics (KrakenD's shutdown order), waiting at most
+    /// <paramref name="timeoutMilliseconds"/> for each.
+    /// </summary>
+    public bool ForceFlush(int timeoutMilliseconds)
+    {
+        var tracesFlushed = TracerProvider?.ForceFlush(timeoutMilliseconds) ?? true;
+        var metricsFlushed = MeterProvider?.ForceFlush(timeoutMilliseconds) ?? true;
+        return tracesFlushed && metricsFlushed;
+    }
+
+    /// <summary>Starts the standalone <c>/metrics</c> servers. A port that cannot be opened is logged, never fatal (as in KrakenD).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var server in _prometheusServers)
+        {
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        TracerProvider?.Dispose();
+        MeterProvider?.Dispose();
+        Sources.Dispose();
+    }
+
+    private void Build()
+    {
+        var getSetting = Settings.GetSetting ?? System.Environment.GetEnvironmentVariable;
+        FlushMode = Settings.FlushMode ?? ParseFlushMode(getSetting(TelemetryRuntimeSettings.FlushModeVariable)) ?? (Settings.FunctionsMode ? FlushMode.Invocation : FlushMode.Background);
+        FlushBudget = Settings.FlushBudget ?? ParseBudget(getSetting(TelemetryRuntimeSettings.FlushBudgetVariable)) ?? TelemetryRuntimeSettings.DefaultFlushBudget;
+        foreach (var problem in Settings.Environment.Problems)
+        {
+            Problem(problem.ToString());
+        }
+
+        var resource = BuildResource();
+        var tracing = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(resource)
+            .SetSampler(new KrakenDSampler(Options))
+            .AddSource(Sources.Name);
+        if (Settings.FunctionsMode)
+        {
+            // faas.invocation_id on every span of an invocation, not only the global one.
+            tracing.AddProcessor(new InvocationSpanProcessor());
+        }
+
+        var metering = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddMeter(Sources.Name);
+
+        var traceExporters = 0;
+        var metricReaders = 0;
+        AddExporters(tracing, metering, ref traceExporters, ref metricReaders);
+        if (Settings.ConfigureTracing is { } configureTracing)
+        {
+            configureTracing(tracing);
+            traceExporters++;
+        }
+
+        if (Settings.ConfigureMetrics is { } configureMetrics)
+        {
+            configureMetrics(metering);
+            metricReaders++;
+        }
+
+        TracesExported = traceExporters > 0;
+        MetricsExported = metricReaders > 0;
+        if (TracesExported)
+        {
+            TracerProvider = tracing.Build();
+        }
+
+        if (MetricsExported || _usesMeterProvider)
+        {
+            MeterProvider = metering.Build();
+        }
+
+        if (FlushMode == FlushMode.Invocation && (TracerProvider is not null || MeterProvider is not null))
+        {
+            // Traces first, then metrics: the spans of the request have ended by then, and its measurements are in.
+            var tracerProvider = TracerProvider;
+            var meterProvider = MeterProvider;
+            Flusher = new InvocationFlusher(
+                [ms => tracerProvider?.ForceFlush(ms) ?? true, ms => meterProvider?.ForceFlush(ms) ?? true],
+                FlushBudget,
+                TimeProvider.System,
+                _logger);
+        }
+    }
+
+    private ResourceBuilder BuildResource()
+    {
+        var resolved = Options.ResolveResource(Settings.Environment, Settings.ConfigName, Settings.GatewayVersion);
+        var attributes = new List<KeyValuePair<string, object>>();
+        foreach (var (key, value) in resolved.Attributes)
+        {
+            // Each process is its own instance: an OTEL_RESOURCE_ATTRIBUTES service.instance.id would merge the
+            // series of every instance of the app into one (the companion's sums rely on them being apart).
+            if (key != TelemetryAttributes.ServiceInstanceId)
+            {
+                attributes.Add(new(key, value));
+            }
+        }
+
+        attributes.AddRange(FunctionsResource.CreateAttributes(Settings.FunctionsMode, resolved.ServiceName, Settings.GetSetting ?? System.Environment.GetEnvironmentVariable));
+        ResourceAttributes = [.. attributes.Select(static a => new KeyValuePair<string, string>(a.Key, Convert.ToString(a.Value, System.Globalization.CultureInfo.InvariantCulture) ?? ""))];
+        return ResourceBuilder.CreateEmpty().AddAttributes(attributes);
+    }
+
+    private void AddExporters(TracerProviderBuilder tracing, MeterProviderBuilder metering, ref int traceExporters, ref int metricReaders)
+    {
+        foreach (var otlp in Options.Exporters.Otlp)
+        {
+            var connection = otlp.ResolveConnection(Settings.Environment);
+            if (!otlp.DisableTraces)
+            {
+                tracing.AddProcessor(Export.Otlp.OtlpExporterFactory.CreateTraceProcessor(connection));
+                traceExporters++;
+            }
+
+            if (!otlp.DisableMetrics)
+            {
+                var period = otlp.ResolveMetricReportingPeriod(Options.MetricReportingPeriod);
+                metering.AddReader(Export.Otlp.OtlpExporterFactory.CreateMetricReader(connection, Settings.Environment.TemporalityPreference, period));
+                metricReaders++;
+            }
+        }
+
+        var runtimeMetrics = false;
+        foreach (var prometheus in Options.Exporters.Prometheus)
+        {
+            if (Settings.FunctionsMode)
+            {
+                // No port can be served from a function: the same metrics go to the aggregating companion instead,
+                // pushed with the per-invocation flush (or periodically in background mode).
+                if (!prometheus.DisableMetrics && AddCompanionPush(prometheus, metering))
+                {
+                    metricReaders++;
+                }
+
+                continue;
+            }
+
+            var exporterOptions = PrometheusMetricsExporterOptions.From(prometheus, Sources.Name);
+            var exporter = new PrometheusMetricsExporter(exporterOptions, ResourceAttributes);
+            if (exporterOptions.UsesMeterProvider)
+            {
+                metering.AddReader(exporter.Reader);
+                _usesMeterProvider = true;
+            }
+
+            if (exporterOptions.IncludeGatewayMeter)
+            {
+                metricReaders++;
+            }
+
+            runtimeMetrics |= exporterOptions.RuntimeMetrics;
+            var server = new PrometheusMetricsServer(exporter, prometheus.ListenIp, prometheus.Port, _logger);
+            _prometheusServers.Add(server);
+            _servers.Add(server);
+        }
+
+        if (runtimeMetrics)
+        {
+            // KrakenD's go_metrics: here the .NET runtime's own meter (GC, JIT, thread pool, exceptions).
+            metering.AddMeter(PrometheusMetricsExporterOptions.RuntimeMeterName);
+        }
+
+        foreach (var azureMonitor in Options.Exporters.AzureMonitor)
+        {
+            var export = Export.AzureMonitor.AzureMonitorExport.Create(azureMonitor, Settings.Environment, new Export.AzureMonitor.AzureMonitorExportSettings
+            {
+                MetricExportInterval = Options.MetricReportingPeriod,
+                SamplingRatio = Options.TraceSampling == TraceSampling.ParentBasedTraceIdRatio ? (float)Options.TraceSampleRate : 1.0f,
+            });
+            if (export.Error is { } error)
+            {
+                Problem($"exporter \"{azureMonitor.Name}\": {error}");
+                continue;
+            }
+
+            if (export.TraceProcessor is { } processor)
+            {
+                tracing.AddProcessor(processor);
+                traceExporters++;
+            }
+
+            if (export.MetricReader is { } reader)
+            {
+                metering.AddReader(reader);
+                metricReaders++;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The seam to the aggregating companion (Functions mode): OTLP/HTTP pushes of cumulative values to the
+    /// exporter's <c>companion_url</c> (else <c>METRICS_COMPANION_URL</c>), authenticated with its function key.
+    /// </summary>
+    private bool AddCompanionPush(PrometheusExporterOptions prometheus, MeterProviderBuilder metering)
+    {
+        var getSetting = Settings.GetSetting ?? System.Environment.GetEnvironmentVariable;
+        var url = prometheus.CompanionUrl?.ToString() ?? getSetting(TelemetryRuntimeSettings.CompanionUrlVariable);
+        if (string.IsNullOrWhiteSpace(url) || !Uri.TryCreate(url.Trim(), UriKind.Absolute, out var companion) || (companion.Scheme != Uri.UriSchemeHttp && companion.Scheme != Uri.UriSchemeHttps))
+        {
+            Problem($"exporter \"{prometheus.Name}\": a function cannot serve /metrics; set companion_url or {TelemetryRuntimeSettings.CompanionUrlVariable} to an http(s) URL to push to the aggregating companion (metrics of this exporter are not exported)");
+            return false;
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if ((prometheus.CompanionKey ?? getSetting(TelemetryRuntimeSettings.CompanionKeyVariable)) is { Length: > 0 } key)
+        {
+            headers["x-functions-key"] = key;
+        }
+
+        var connection = new OtlpConnection(companion, OtlpProtocol.HttpProtobuf, companion.Scheme == Uri.UriSchemeHttps, headers);
+        metering.AddReader(Export.Otlp.OtlpExporterFactory.CreateMetricReader(connection, MetricTemporalityPreference.Cumulative, Options.MetricReportingPeriod));
+        CompanionEndpoint = companion;
+        return true;
+    }
+
+    private void Problem(string message)
+    {
+        _problems.Add(message);
+        Log.Problem(_logger, message);
+    }
+
+    internal static FlushMode? ParseFlushMode(string? value) => value?.Trim().ToUpperInvariant() switch
+    {
+        "INVOCATION" => Runtime.FlushMode.Invocation,
+        "BACKGROUND" => Runtime.FlushMode.Background,
+        _ => null,
+    };
+
+    internal static TimeSpan? ParseBudget(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        var text = value.Trim();
+        var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 1.0)
+            : text.EndsWith('s') ? (text[..^1], 1000.0)
+            : (text, 1.0);
+        return double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var amount) && amount > 0
+            ? TimeSpan.FromMilliseconds(amount * scale)
+            : null;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "[SERVICE: OpenTelemetry] {Message}")]
+        public static partial void Problem(ILogger logger, string message);
+    }
+}
