@@ -26,13 +26,13 @@ public sealed class TestGateway : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts a gateway. <paramref name="answersHostProbe"/> selects the Azure Functions mode's behaviour.</summary>
-    public static async Task<TestGateway> StartAsync(string krakendJson, bool answersHostProbe = false, global::Telemetry.Runtime.TelemetryRuntimeSettings? telemetry = null)
+    public static async Task<TestGateway> StartAsync(string krakendJson, bool answersHostProbe = false, global::Telemetry.Runtime.TelemetryRuntimeSettings? telemetry = null, int port = 0)
     {
         var model = ConfigLoader.Load(krakendJson, "test config");
         var mode = new HostingMode
         {
             Name = answersHostProbe ? "functions" : "standalone",
-            ListenOn = new IPEndPoint(IPAddress.Loopback, 0),
+            ListenOn = new IPEndPoint(IPAddress.Loopback, port),
             AnswersHostProbe = answersHostProbe,
         };
         var app = GatewayHost.Build(model, mode, telemetrySettings: telemetry);

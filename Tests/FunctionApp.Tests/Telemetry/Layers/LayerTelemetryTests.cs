@@ -395,5 +395,116 @@ public sealed class LayerTelemetryTests
         Assert.Equal("http", global.GetTagItem("faas.trigger"));
     }
 
+    [Fact]
+    public async Task EndpointProxyOverride_ReplacesServiceLevelForThatEndpointOnly()
+    {
+        await using var backend = await StartUsersBackendAsync();
+        var capture = new TelemetryCapture();
+        const string endpointExtra = """ "extra_config": { "telemetry/opentelemetry": { "proxy": { "disable_metrics": true } } }, """;
+        await using var gateway = await TestGateway.StartAsync(Config(backend, AllLayers, endpointExtra), telemetry: capture.Settings);
+
+        (await gateway.Client.GetAsync("/users/1")).Dispose();
+        (await gateway.Client.GetAsync("/broken")).Dispose();
+
+        var points = await capture.WaitForMetricsAsync(p => p.Count(m => m.Name == "http.server.duration") == 2);
+        Assert.Equal("/broken", Assert.Single(points, p => p.Name == "krakend.proxy.duration").Tag("http.route"));
+        var spans = await capture.WaitForSpansAsync(s => s.Count(a => Stage(a) == "proxy") == 2);
+        Assert.Contains(spans, a => Stage(a) == "proxy" && a.DisplayName == "/users/:id");
+    }
+
+    [Fact]
+    public async Task BackendOverride_PresentMetricsObject_StartsAllFalse()
+    {
+        await using var backend = await StartUsersBackendAsync();
+        var capture = new TelemetryCapture();
+        const string backendExtra = """, "extra_config": { "telemetry/opentelemetry": { "backend": { "metrics": { "disable_stage": true } } } }""";
+        await using var gateway = await TestGateway.StartAsync(Config(backend, AllLayers, backendExtra: backendExtra), telemetry: capture.Settings);
+
+        (await gateway.Client.GetAsync("/users/1")).Dispose();
+        (await gateway.Client.GetAsync("/broken")).Dispose();
+
+        var points = await capture.WaitForMetricsAsync(p => p.Count(m => m.Name == "http.server.duration") == 2);
+        Assert.Equal("/fail", Assert.Single(points, p => p.Name == "krakend.backend.duration").Tag("http.route"));
+        Assert.All(points.Where(p => p.Name.StartsWith("http.client.", StringComparison.Ordinal)), p => Assert.Equal("/fail", p.Tag("http.route")));
+
+        // Traces were left out of the override: they take the "missing object" defaults, everything on.
+        var spans = await capture.WaitForSpansAsync(s => s.Count(a => Stage(a) == "backend-request" && a.Kind == ActivityKind.Client) == 2);
+        Assert.Contains(spans, a => Stage(a) == "backend" && a.DisplayName == "/api/users/:id");
+    }
+
+    [Fact]
+    public async Task BackendStaticAttributes_ReachStageAndRoundTripMetrics()
+    {
+        await using var backend = await StartUsersBackendAsync();
+        var capture = new TelemetryCapture();
+        const string telemetry = """
+            { "exporters": {}, "layers": { "backend": {
+                "metrics": { "round_trip": true, "read_payload": true, "static_attributes": [{ "key": "team", "value": "users" }] },
+                "traces": { "round_trip": true, "static_attributes": [{ "key": "team", "value": "users-traces" }] } } } }
+            """;
+        await using var gateway = await TestGateway.StartAsync(Config(backend, telemetry), telemetry: capture.Settings);
+
+        (await gateway.Client.GetAsync("/users/1")).Dispose();
+
+        var points = await capture.WaitForMetricsAsync(p => p.Any(m => m.Name == "http.server.duration"));
+        Assert.Equal("users", Assert.Single(points, p => p.Name == "krakend.backend.duration").Tag("team"));
+        Assert.Equal("users", Assert.Single(points, p => p.Name == "http.client.duration").Tag("team"));
+        Assert.Equal("users", Assert.Single(points, p => p.Name == "http.client.response.read.size").Tag("team"));
+        Assert.DoesNotContain(points, p => p.Name == "http.client.request.get-conn.duration");
+        var spans = await capture.WaitForSpansAsync(s => s.Any(a => Stage(a) == "global"));
+        Assert.Equal("users-traces", Assert.Single(spans, a => Stage(a) == "backend").GetTagItem("team"));
+        Assert.DoesNotContain(spans, a => a.DisplayName == "http.client.response.read.tracker");
+    }
+
+    [Fact]
+    public async Task ProxyReportHeaders_ReportsTheFilteredProxyRequestHeaders()
+    {
+        await using var backend = await StartUsersBackendAsync();
+        var capture = new TelemetryCapture();
+        const string telemetry = """{ "exporters": {}, "layers": { "proxy": { "report_headers": true } } }""";
+        const string endpointExtra = """ "input_headers": ["Authorization", "X-Tenant"], """;
+        await using var gateway = await TestGateway.StartAsync(Config(backend, telemetry, endpointExtra), telemetry: capture.Settings);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/users/1");
+        request.Headers.Add("Authorization", "Bearer secret-token");
+        request.Headers.Add("X-Tenant", "acme");
+        request.Headers.Add("X-Not-Forwarded", "no");
+        (await gateway.Client.SendAsync(request)).Dispose();
+
+        var spans = await capture.WaitForSpansAsync(s => s.Any(a => Stage(a) == "proxy"));
+        var proxy = Assert.Single(spans, a => Stage(a) == "proxy");
+        Assert.Equal(["[REDACTED]"], (string[])proxy.GetTagItem("http.request.header.authorization")!);
+        Assert.Equal(["acme"], (string[])proxy.GetTagItem("http.request.header.x-tenant")!);
+        Assert.NotNull(proxy.GetTagItem("http.request.header.x-forwarded-for"));
+        Assert.Null(proxy.GetTagItem("http.request.header.x-not-forwarded"));
+    }
+
+    [Fact]
+    public async Task SampleRateZero_NoSpansButMetrics()
+    {
+        await using var backend = await StartUsersBackendAsync();
+        var capture = new TelemetryCapture();
+        await using var gateway = await TestGateway.StartAsync(Config(backend, """{ "exporters": {}, "trace_sample_rate": 0 }"""), telemetry: capture.Settings);
+
+        (await gateway.Client.GetAsync("/users/1")).Dispose();
+
+        await capture.WaitForMetricsAsync(p => p.Any(m => m.Name == "http.server.duration"));
+        Assert.Empty(capture.Spans);
+    }
+
+    [Fact]
+    public async Task NoTelemetryNamespace_NothingIsRecorded()
+    {
+        await using var backend = await StartUsersBackendAsync();
+        var capture = new TelemetryCapture();
+        var config = Config(backend, AllLayers).Replace("\"extra_config\": { \"telemetry/opentelemetry\": { \"exporters\": {} } },", "", StringComparison.Ordinal);
+        Assert.DoesNotContain("telemetry/opentelemetry", config, StringComparison.Ordinal);
+        await using var gateway = await TestGateway.StartAsync(config, telemetry: capture.Settings);
+
+        (await gateway.Client.GetAsync("/users/1")).Dispose();
+
+        Assert.Empty(capture.CollectMetrics());
+        Assert.Empty(capture.Spans);
+    }
+
     private static string? Stage(Activity activity) => activity.GetTagItem("krakend.stage") as string;
 }
