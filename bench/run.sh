@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Throughput and latency, side by side, in one run: the same tiny backend measured directly, behind nginx, behind
-# YARP and behind our gateway (one backend, and two backends merged). Everything runs on 127.0.0.1 of this machine;
-# every load is a bounded wrk run; every process started here is stopped on exit. Results are ratios for a human
-# to read, never assertions.
+# YARP and behind our gateway (one backend, and two backends merged): with telemetry off, then with every layer
+# traced and metered and exported over OTLP/HTTP to a local sink, in the background and with a per-invocation flush.
+# Everything runs on 127.0.0.1 of this machine; every load is a bounded wrk run; every process started here is
+# stopped on exit. Results are ratios for a human to read, never assertions.
 #
 #   bench/run.sh            # 15 s per target, 3 repetitions, median
 #   bench/run.sh --quick    # 5 s per target, 1 repetition
@@ -24,6 +25,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/artifacts/bench"
 tmp="$(mktemp -d -t gateway-bench.XXXXXX)"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+# The gateway's telemetry comes from the generated configs only, never from this shell's OTEL_* variables.
+while read -r var; do [[ -n "$var" ]] && unset "$var"; done < <(compgen -e | grep '^OTEL_' || true)
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 log() { echo "[bench] $*" >&2; }
 
@@ -34,6 +38,13 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$tmp"
+}
+stop() { # stop PID: stops one child started here (SIGTERM: graceful) and forgets it, so cleanup never signals that pid again
+  local pid="$1" kept=() p
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${pids[@]}"; do [[ "$p" == "$pid" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -68,15 +79,16 @@ publish() { # publish NAME PROJECT ARGS...
 }
 publish backend "$root/bench/Backend/Backend.csproj" -p:PublishAot=false
 publish yarp "$root/bench/YarpProxy/YarpProxy.csproj"
-publish gateway-jit "$root/FunctionApp/FunctionApp.csproj" -p:PublishAot=false
-gateway_build="JIT"
-gateway_bin="$out/gateway-jit/FunctionApp"
+publish otlp-sink "$root/bench/OtlpSink/OtlpSink.csproj"
 if command -v clang >/dev/null 2>&1; then
   publish gateway-aot "$root/FunctionApp/FunctionApp.csproj" -r linux-x64 -p:PublishAot=true
   gateway_build="native AOT"
   gateway_bin="$out/gateway-aot/FunctionApp"
 else
   log "clang not found: measuring the JIT build of the gateway (install clang and zlib1g-dev for native AOT)"
+  publish gateway-jit "$root/FunctionApp/FunctionApp.csproj" -p:PublishAot=false
+  gateway_build="JIT"
+  gateway_bin="$out/gateway-jit/FunctionApp"
 fi
 
 # --- processes ------------------------------------------------------------------------------------------------------
@@ -113,14 +125,18 @@ yarp_port="$(free_port)"
 start yarp "$out/yarp/BenchYarpProxy" "$yarp_port" "http://127.0.0.1:$backend_port/"
 wait_ready yarp "http://127.0.0.1:$yarp_port/data"
 
-gateway_port="$(free_port)"
-cat >"$tmp/krakend.json" <<EOF
+sink_port="$(free_port)"
+start otlp-sink "$out/otlp-sink/BenchOtlpSink" "$sink_port"
+wait_ready otlp-sink "http://127.0.0.1:$sink_port/stats"
+
+write_config() { # write_config FILE PORT EXTRA: the same two endpoints; EXTRA is inserted at the service level
+  cat >"$1" <<EOF
 {
   "version": 3,
   "name": "bench",
   "listen_ip": "127.0.0.1",
-  "port": $gateway_port,
-  "timeout": "3s",
+  "port": $2,
+  "timeout": "3s",$3
   "endpoints": [
     {
       "endpoint": "/data",
@@ -142,13 +158,37 @@ cat >"$tmp/krakend.json" <<EOF
   ]
 }
 EOF
-# No telemetry/opentelemetry section: telemetry is off.
-start gateway "$gateway_bin" -c "$tmp/krakend.json" -p "$gateway_port"
-wait_ready gateway "http://127.0.0.1:$gateway_port/data"
-merged_body="$(curl -sf "http://127.0.0.1:$gateway_port/merged")"
-if [[ "$merged_body" != *'"owner"'* || "$merged_body" != *'"stock"'* ]]; then
-  log "ERROR: the gateway's /merged does not merge /data and /data2: $merged_body"; exit 1
-fi
+}
+
+# (e)/(f): no "layers" object, so every layer is on with KrakenD's defaults (global, proxy and backend metrics and
+# traces, backend round trip, payload read and detailed connection); every request sampled; OTLP/HTTP protobuf to the
+# local sink. Metrics every 5 s instead of KrakenD's 30 s, so that background metric exports land in a quick run too.
+metric_period=5
+flush_budget=1s
+telemetry_config='
+  "extra_config": {
+    "telemetry/opentelemetry": {
+      "service_name": "bench",
+      "trace_sample_rate": 1,
+      "metric_reporting_period": '"$metric_period"',
+      "exporters": { "otlp": [ { "name": "sink", "host": "127.0.0.1", "port": '"$sink_port"', "use_http": true } ] }
+    }
+  },'
+
+start_gateway() { # start_gateway NAME CONFIG PORT [VAR=VALUE...]: starts it, checks that /merged merges both backends
+  local name="$1" config="$2" port="$3" body; shift 3
+  start "$name" env "$@" "$gateway_bin" -c "$config" -p "$port"
+  wait_ready "$name" "http://127.0.0.1:$port/data"
+  body="$(curl -sf "http://127.0.0.1:$port/merged")"
+  if [[ "$body" != *'"owner"'* || "$body" != *'"stock"'* ]]; then
+    log "ERROR: $name: /merged does not merge /data and /data2: $body"; exit 1
+  fi
+}
+
+gateway_port="$(free_port)"
+write_config "$tmp/krakend.json" "$gateway_port" "" # no telemetry/opentelemetry section: telemetry is off
+start_gateway gateway "$tmp/krakend.json" "$gateway_port"
+gateway_pid=$last_pid
 
 nginx_port=""
 if [[ -n "$nginx_bin" ]]; then
@@ -197,14 +237,21 @@ to_ms() { # 635.00us | 1.23ms | 1.01s | 12m -> milliseconds
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) exit; m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.3f", m }'; }
 
-declare -A rps p50 p99 note
+sink_stats() { curl -sf --max-time 5 "http://127.0.0.1:$sink_port/stats" || echo "unavailable=1"; }
+stat_of() { # stat_of "k=v k=v ..." KEY
+  awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' <<<"$1"
+}
+
+declare -A rps p50 p99 note requests sink_before sink_after
 targets=()
-measure() { # measure KEY LABEL URL
-  local key="$1" label="$2" url="$3" rep file r50 r99 rs errors
-  targets+=("$key"); note[$key]="$label"
+telemetry_rows=()
+measure() { # measure KEY LABEL URL [sink]: with "sink", also keeps what the OTLP sink received during the measured runs
+  local key="$1" label="$2" url="$3" with_sink="${4:-}" rep file r50 r99 rs errors
+  targets+=("$key"); note[$key]="$label"; requests[$key]=0
   log "warming up $label ($WARMUP s)"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null
   : >"$tmp/$key.rps"; : >"$tmp/$key.p50"; : >"$tmp/$key.p99"
+  if [[ -n "$with_sink" ]]; then telemetry_rows+=("$key"); sink_before[$key]="$(sink_stats)"; fi
   for rep in $(seq "$REPS"); do
     log "measuring $label ($DURATION s, run $rep/$REPS)"
     file="$tmp/$key.$rep.wrk"
@@ -213,11 +260,13 @@ measure() { # measure KEY LABEL URL
     r50="$(awk '/Latency Distribution/ { d = 1 } d && $1 == "50%" { print $2; exit }' "$file")"
     r99="$(awk '/Latency Distribution/ { d = 1 } d && $1 == "99%" { print $2; exit }' "$file")"
     if [[ -z "$rs" || -z "$r50" || -z "$r99" ]]; then log "ERROR: cannot parse wrk output for $label:"; cat "$file" >&2; exit 1; fi
+    requests[$key]=$(( ${requests[$key]} + $(awk '/ requests in / { print $1; exit }' "$file") ))
     errors="$(grep -E 'Non-2xx|Socket errors' "$file" || true)"
     [[ -n "$errors" ]] && log "WARNING: $label: $errors" && note[$key]="$label (errors, see log)"
     echo "$rs" >>"$tmp/$key.rps"; to_ms "$r50" >>"$tmp/$key.p50"; echo >>"$tmp/$key.p50"
     to_ms "$r99" >>"$tmp/$key.p99"; echo >>"$tmp/$key.p99"
   done
+  [[ -z "$with_sink" ]] || sink_after[$key]="$(sink_stats)"
   rps[$key]="$(median <"$tmp/$key.rps")"; p50[$key]="$(median <"$tmp/$key.p50")"; p99[$key]="$(median <"$tmp/$key.p99")"
 }
 
@@ -230,6 +279,25 @@ fi
 measure yarp "(c) YARP 2.3.0 → backend /data" "http://127.0.0.1:$yarp_port/data"
 measure gateway "(d) gateway ($gateway_build) /data" "http://127.0.0.1:$gateway_port/data"
 measure merged "(d2) gateway ($gateway_build) /merged (2 backends)" "http://127.0.0.1:$gateway_port/merged"
+stop "$gateway_pid"
+
+# (e), then (f): one gateway at a time, so that each row's sink counts are its own.
+bg_port="$(free_port)"
+write_config "$tmp/krakend-otel-background.json" "$bg_port" "$telemetry_config"
+start_gateway gateway-otel-background "$tmp/krakend-otel-background.json" "$bg_port" GATEWAY_TELEMETRY_FLUSH=background
+gateway_pid=$last_pid
+measure otel_bg "(e) gateway ($gateway_build) + telemetry, background export /data" "http://127.0.0.1:$bg_port/data" sink
+measure otel_bg_merged "(e2) gateway ($gateway_build) + telemetry, background export /merged" "http://127.0.0.1:$bg_port/merged" sink
+stop "$gateway_pid"
+
+inv_port="$(free_port)"
+write_config "$tmp/krakend-otel-invocation.json" "$inv_port" "$telemetry_config"
+start_gateway gateway-otel-invocation "$tmp/krakend-otel-invocation.json" "$inv_port" \
+  GATEWAY_TELEMETRY_FLUSH=invocation GATEWAY_TELEMETRY_FLUSH_BUDGET="$flush_budget"
+gateway_pid=$last_pid
+measure otel_inv "(f) gateway ($gateway_build) + telemetry, per-invocation flush /data" "http://127.0.0.1:$inv_port/data" sink
+measure otel_inv_merged "(f2) gateway ($gateway_build) + telemetry, per-invocation flush /merged" "http://127.0.0.1:$inv_port/merged" sink
+stop "$gateway_pid"
 
 # --- report ---------------------------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
@@ -238,7 +306,8 @@ mem="$(free -m | awk '/Mem:/ { printf "%.1f GiB", $2 / 1024 }')"
 cpu="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo
 echo "Throughput and latency on 127.0.0.1 (wrk -t$THREADS -c$CONNECTIONS --latency; $mode)"
-echo "Machine: $(nproc) cores (${cpu:-unknown CPU}), $mem RAM; $(date -u '+%F %H:%M UTC'); wrk, backend, proxy share the cores."
+echo "Machine: $(nproc) cores (${cpu:-unknown CPU}), $mem RAM; $(date -u '+%F %H:%M UTC'); load average at start $load_at_start;"
+echo "wrk, backend, proxy (and the OTLP sink) share the cores; wall time $(( SECONDS / 60 )) min $(( SECONDS % 60 )) s, builds included."
 echo
 echo "| target | req/s | p50 ms | p99 ms | req/s vs direct | req/s vs YARP |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -250,4 +319,35 @@ for key in "${targets[@]}"; do
     "$(ratio "${rps[$key]}" "${rps[direct]}")" "$(ratio "${rps[$key]}" "${rps[yarp]:-}")"
 done
 echo
-echo "Not measured yet: (e)/(f) gateway with telemetry on and the companion (they come with the telemetry and companion issues)."
+echo "(e)/(f): every layer traced and metered (no \"layers\" object), trace_sample_rate 1, OTLP/HTTP protobuf to a local sink,"
+echo "metrics every ${metric_period} s; (e) GATEWAY_TELEMETRY_FLUSH=background, (f) GATEWAY_TELEMETRY_FLUSH=invocation with"
+echo "GATEWAY_TELEMETRY_FLUSH_BUDGET=$flush_budget. What the sink received during each row's measured runs (warm-up excluded):"
+echo
+echo "| target | gateway requests | trace exports | spans | spans / request | requests / trace export | metric exports | data points | MB received |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+delta() { # delta KEY STAT: what the sink counted for KEY's measured runs
+  local before after
+  before="$(stat_of "${sink_before[$1]:-}" "$2")"; after="$(stat_of "${sink_after[$1]:-}" "$2")"
+  if [[ -n "$before" && -n "$after" ]]; then echo $(( after - before )); fi
+}
+for key in "${telemetry_rows[@]}"; do
+  traces="$(delta "$key" trace_requests)"; spans="$(delta "$key" spans)"; metrics="$(delta "$key" metric_requests)"
+  points="$(delta "$key" data_points)"; trace_bytes="$(delta "$key" trace_bytes)"; metric_bytes="$(delta "$key" metric_bytes)"
+  if [[ -z "$traces" || -z "$spans" || -z "$metrics" || -z "$points" || -z "$trace_bytes" || -z "$metric_bytes" ]]; then
+    echo "| ${note[$key]} | ${requests[$key]} | - | - | - | - | - | - | - |"; continue
+  fi
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %.1f |\n' "${note[$key]}" "${requests[$key]}" "$traces" "$spans" \
+    "$(ratio "$spans" "${requests[$key]}")" "$(ratio "${requests[$key]}" "$traces")" "$metrics" "$points" \
+    "$(awk -v b="$(( trace_bytes + metric_bytes ))" 'BEGIN { print b / 1048576 }')"
+done
+totals="$(sink_stats)"
+echo
+echo "OTLP sink totals (warm-ups and start-up checks included): $totals"
+for name in gateway-otel-background gateway-otel-invocation; do
+  problems="$(grep -c -E '(warn|fail|crit): ' "$tmp/$name.log" || true)"
+  if (( problems > 0 )); then
+    echo "$name logged $problems warning/error line(s), the first: $(grep -m1 -E '(warn|fail|crit): ' "$tmp/$name.log")"
+  fi
+done
+echo
+echo "Not measured yet: the companion (it comes with the companion issue)."

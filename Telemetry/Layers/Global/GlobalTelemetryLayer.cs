@@ -196,7 +196,7 @@ public sealed class GlobalTelemetryLayer
     private void SetStartTags(Activity activity, HttpContext context)
     {
         var request = context.Request;
-        activity.SetTag(TelemetryAttributes.UrlFull, request.Path.Value + request.QueryString.Value);
+        activity.SetTag(TelemetryAttributes.UrlFull, request.Path.Value + RedactFunctionKey(request.QueryString.Value));
         activity.SetTag(TelemetryAttributes.ServerAddress, request.Host.Value);
         activity.SetTag(TelemetryAttributes.HttpRequestMethod, request.Method);
         if (request.ContentLength is { } length)
@@ -255,6 +255,29 @@ public sealed class GlobalTelemetryLayer
         StaticAttributes.AddTo(ref tags, endpoint is null ? _metricAttributes : endpoint.MetricAttributes);
         _duration.Record(seconds, tags);
         _responseSize.Record(written, tags);
+    }
+
+    /// <summary>
+    /// The query string with the value of Azure Functions' <c>code</c> parameter (a function key) replaced by
+    /// <c>[REDACTED]</c>; unchanged (and not copied) when it has none.
+    /// </summary>
+    internal static string? RedactFunctionKey(string? query)
+    {
+        if (string.IsNullOrEmpty(query) || !query.Contains("code=", StringComparison.OrdinalIgnoreCase))
+        {
+            return query;
+        }
+
+        var parts = query[1..].Split('&');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (parts[i].StartsWith("code=", StringComparison.OrdinalIgnoreCase))
+            {
+                parts[i] = "code=" + HeaderReportPolicy.RedactedValue;
+            }
+        }
+
+        return "?" + string.Join('&', parts);
     }
 
     /// <summary>Known methods upper-cased, anything else <c>_OTHER</c> (guards the metrics' cardinality, §4.2).</summary>

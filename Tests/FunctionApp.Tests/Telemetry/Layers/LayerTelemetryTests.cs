@@ -506,5 +506,14 @@ public sealed class LayerTelemetryTests
         Assert.Empty(capture.Spans);
     }
 
+    [Theory]
+    [InlineData("?x=1", "?x=1")]
+    [InlineData("?code=abc", "?code=[REDACTED]")]
+    [InlineData("?a=1&CODE=abc&b=2", "?a=1&code=[REDACTED]&b=2")]
+    [InlineData("?zipcode=123", "?zipcode=123")]
+    [InlineData("", "")]
+    public void UrlFull_FunctionKeyInQuery_IsRedacted(string query, string expected) =>
+        Assert.Equal(expected, global::Telemetry.Layers.Global.GlobalTelemetryLayer.RedactFunctionKey(query));
+
     private static string? Stage(Activity activity) => activity.GetTagItem("krakend.stage") as string;
 }
