@@ -1,3 +1,4 @@
+using FunctionApp.Companion;
 using FunctionApp.Gateway.Configuration;
 using FunctionApp.Hosting;
 
@@ -29,6 +30,30 @@ if (portError is not null)
 {
     Console.Error.WriteLine($"error: {portError}");
     return 2;
+}
+
+if (commandLine.Command == GatewayCommand.Companion
+    || (customHandlerPort is not null && string.Equals(Environment.GetEnvironmentVariable(CompanionOptions.RoleSetting), "companion", StringComparison.OrdinalIgnoreCase)))
+{
+    var companionOptions = new CompanionOptions
+    {
+        IngestPath = Environment.GetEnvironmentVariable(CompanionOptions.IngestPathSetting) is { Length: > 1 } ingestPath && ingestPath[0] == '/' ? ingestPath : "/v1/metrics",
+    };
+    var listenOn = customHandlerPort is { } handlerPort
+        ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, handlerPort)
+        : new System.Net.IPEndPoint(commandLine.ListenIp ?? System.Net.IPAddress.IPv6Any, commandLine.Port ?? CompanionOptions.DefaultPort);
+    var companion = CompanionHost.Build(companionOptions, listenOn, answersHostProbe: customHandlerPort is not null);
+    try
+    {
+        await companion.RunAsync();
+    }
+    catch (IOException e)
+    {
+        Console.Error.WriteLine($"error: cannot listen on {listenOn}: {e.Message}");
+        return 1;
+    }
+
+    return 0;
 }
 
 GatewayModel model;

@@ -7,14 +7,17 @@
 #
 #   bench/run.sh            # 15 s per target, 3 repetitions, median
 #   bench/run.sh --quick    # 5 s per target, 1 repetition
+#   bench/run.sh --jit      # the gateway's JIT build even when clang could build native AOT (combines with --quick)
 set -euo pipefail
 
 quick=0
+jit=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $arg (usage: bench/run.sh [--quick])" >&2; exit 2 ;;
+    --jit) jit=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg (usage: bench/run.sh [--quick] [--jit])" >&2; exit 2 ;;
   esac
 done
 if (( quick )); then DURATION=5; REPS=1; WARMUP=5; else DURATION=15; REPS=3; WARMUP=10; fi
@@ -39,9 +42,16 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$tmp"
 }
-stop() { # stop PID: stops one child started here (SIGTERM: graceful) and forgets it, so cleanup never signals that pid again
-  local pid="$1" kept=() p
+running() { # running PID: alive and not a zombie (a child that exited stays a zombie until waited for)
+  local state; state="$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null || true)"
+  [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+stop() { # stop PID: stops one child started here (SIGTERM: graceful, SIGKILL after 15 s) and forgets it, so cleanup
+          # never signals that pid again
+  local pid="$1" kept=() p i
   kill "$pid" 2>/dev/null || true
+  for i in $(seq 150); do running "$pid" || break; sleep 0.1; done
+  if running "$pid"; then log "WARNING: pid $pid still running 15 s after SIGTERM: SIGKILL"; kill -9 "$pid" 2>/dev/null || true; fi
   wait "$pid" 2>/dev/null || true
   for p in "${pids[@]}"; do [[ "$p" == "$pid" ]] || kept+=("$p"); done
   pids=("${kept[@]}")
@@ -80,12 +90,12 @@ publish() { # publish NAME PROJECT ARGS...
 publish backend "$root/bench/Backend/Backend.csproj" -p:PublishAot=false
 publish yarp "$root/bench/YarpProxy/YarpProxy.csproj"
 publish otlp-sink "$root/bench/OtlpSink/OtlpSink.csproj"
-if command -v clang >/dev/null 2>&1; then
+if (( ! jit )) && command -v clang >/dev/null 2>&1; then
   publish gateway-aot "$root/FunctionApp/FunctionApp.csproj" -r linux-x64 -p:PublishAot=true
   gateway_build="native AOT"
   gateway_bin="$out/gateway-aot/FunctionApp"
 else
-  log "clang not found: measuring the JIT build of the gateway (install clang and zlib1g-dev for native AOT)"
+  (( jit )) || log "clang not found: measuring the JIT build of the gateway (install clang and zlib1g-dev for native AOT)"
   publish gateway-jit "$root/FunctionApp/FunctionApp.csproj" -p:PublishAot=false
   gateway_build="JIT"
   gateway_bin="$out/gateway-jit/FunctionApp"
@@ -119,14 +129,17 @@ wait_ready() { # wait_ready NAME URL: up to 30 s for a 200
 
 backend_port="$(free_port)"
 start backend "$out/backend/BenchBackend" "$backend_port"
+backend_pid=$last_pid
 wait_ready backend "http://127.0.0.1:$backend_port/data"
 
 yarp_port="$(free_port)"
 start yarp "$out/yarp/BenchYarpProxy" "$yarp_port" "http://127.0.0.1:$backend_port/"
+yarp_pid=$last_pid
 wait_ready yarp "http://127.0.0.1:$yarp_port/data"
 
 sink_port="$(free_port)"
 start otlp-sink "$out/otlp-sink/BenchOtlpSink" "$sink_port"
+sink_pid=$last_pid
 wait_ready otlp-sink "http://127.0.0.1:$sink_port/stats"
 
 write_config() { # write_config FILE PORT EXTRA: the same two endpoints; EXTRA is inserted at the service level
@@ -224,6 +237,7 @@ http {
 EOF
   chmod 755 "$tmp" # nginx workers may run as an unprivileged user
   start nginx "$nginx_bin" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log"
+  nginx_pid=$last_pid
   wait_ready nginx "http://127.0.0.1:$nginx_port/data"
 fi
 
@@ -242,16 +256,29 @@ stat_of() { # stat_of "k=v k=v ..." KEY
   awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) { print kv[2]; exit } } }' <<<"$1"
 }
 
-declare -A rps p50 p99 note requests sink_before sink_after
+clock_ticks="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+cpu_ticks() { # cpu_ticks PID: user + system CPU ticks of PID and its direct children (nginx's workers)
+  local total=0 p t
+  for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
+    t="$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || true)"
+    total=$(( total + ${t:-0} ))
+  done
+  echo "$total"
+}
+now_ns() { date +%s%N; }
+
+declare -A rps p50 p99 note requests cpu_us sink_before sink_after sink_cpu
 targets=()
 telemetry_rows=()
-measure() { # measure KEY LABEL URL [sink]: with "sink", also keeps what the OTLP sink received during the measured runs
-  local key="$1" label="$2" url="$3" with_sink="${4:-}" rep file r50 r99 rs errors
+measure() { # measure KEY LABEL URL PID [sink]: PID is the server under test (its CPU per request is reported); with
+            # "sink", what the OTLP sink received during the measured runs, and the CPU it used, are kept too
+  local key="$1" label="$2" url="$3" pid="$4" with_sink="${5:-}" rep file r50 r99 rs errors ticks0 ticks1 sink0 sink1 t0 t1
   targets+=("$key"); note[$key]="$label"; requests[$key]=0
   log "warming up $label ($WARMUP s)"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null
   : >"$tmp/$key.rps"; : >"$tmp/$key.p50"; : >"$tmp/$key.p99"
   if [[ -n "$with_sink" ]]; then telemetry_rows+=("$key"); sink_before[$key]="$(sink_stats)"; fi
+  ticks0="$(cpu_ticks "$pid")"; sink0="$(cpu_ticks "$sink_pid")"; t0="$(now_ns)"
   for rep in $(seq "$REPS"); do
     log "measuring $label ($DURATION s, run $rep/$REPS)"
     file="$tmp/$key.$rep.wrk"
@@ -266,19 +293,24 @@ measure() { # measure KEY LABEL URL [sink]: with "sink", also keeps what the OTL
     echo "$rs" >>"$tmp/$key.rps"; to_ms "$r50" >>"$tmp/$key.p50"; echo >>"$tmp/$key.p50"
     to_ms "$r99" >>"$tmp/$key.p99"; echo >>"$tmp/$key.p99"
   done
-  [[ -z "$with_sink" ]] || sink_after[$key]="$(sink_stats)"
+  ticks1="$(cpu_ticks "$pid")"; sink1="$(cpu_ticks "$sink_pid")"; t1="$(now_ns)"
+  cpu_us[$key]="$(awk -v t=$(( ticks1 - ticks0 )) -v hz="$clock_ticks" -v n="${requests[$key]}" 'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n }')"
+  if [[ -n "$with_sink" ]]; then
+    sink_after[$key]="$(sink_stats)"
+    sink_cpu[$key]="$(awk -v t=$(( sink1 - sink0 )) -v hz="$clock_ticks" -v ns=$(( t1 - t0 )) 'BEGIN { printf "%.0f", t / hz / (ns / 1e9) * 100 }')"
+  fi
   rps[$key]="$(median <"$tmp/$key.rps")"; p50[$key]="$(median <"$tmp/$key.p50")"; p99[$key]="$(median <"$tmp/$key.p99")"
 }
 
-measure direct "(a) backend direct /data" "http://127.0.0.1:$backend_port/data"
+measure direct "(a) backend direct /data" "http://127.0.0.1:$backend_port/data" "$backend_pid"
 if [[ -n "$nginx_port" ]]; then
-  measure nginx "(b) nginx → backend /data" "http://127.0.0.1:$nginx_port/data"
+  measure nginx "(b) nginx → backend /data" "http://127.0.0.1:$nginx_port/data" "$nginx_pid"
 else
   targets+=("nginx"); note[nginx]="(b) nginx → backend /data: skipped, nginx not installed"
 fi
-measure yarp "(c) YARP 2.3.0 → backend /data" "http://127.0.0.1:$yarp_port/data"
-measure gateway "(d) gateway ($gateway_build) /data" "http://127.0.0.1:$gateway_port/data"
-measure merged "(d2) gateway ($gateway_build) /merged (2 backends)" "http://127.0.0.1:$gateway_port/merged"
+measure yarp "(c) YARP 2.3.0 → backend /data" "http://127.0.0.1:$yarp_port/data" "$yarp_pid"
+measure gateway "(d) gateway ($gateway_build) /data" "http://127.0.0.1:$gateway_port/data" "$gateway_pid"
+measure merged "(d2) gateway ($gateway_build) /merged (2 backends)" "http://127.0.0.1:$gateway_port/merged" "$gateway_pid"
 stop "$gateway_pid"
 
 # (e), then (f): one gateway at a time, so that each row's sink counts are its own.
@@ -286,8 +318,8 @@ bg_port="$(free_port)"
 write_config "$tmp/krakend-otel-background.json" "$bg_port" "$telemetry_config"
 start_gateway gateway-otel-background "$tmp/krakend-otel-background.json" "$bg_port" GATEWAY_TELEMETRY_FLUSH=background
 gateway_pid=$last_pid
-measure otel_bg "(e) gateway ($gateway_build) + telemetry, background export /data" "http://127.0.0.1:$bg_port/data" sink
-measure otel_bg_merged "(e2) gateway ($gateway_build) + telemetry, background export /merged" "http://127.0.0.1:$bg_port/merged" sink
+measure otel_bg "(e) gateway ($gateway_build) + telemetry, background export /data" "http://127.0.0.1:$bg_port/data" "$gateway_pid" sink
+measure otel_bg_merged "(e2) gateway ($gateway_build) + telemetry, background export /merged" "http://127.0.0.1:$bg_port/merged" "$gateway_pid" sink
 stop "$gateway_pid"
 
 inv_port="$(free_port)"
@@ -295,8 +327,8 @@ write_config "$tmp/krakend-otel-invocation.json" "$inv_port" "$telemetry_config"
 start_gateway gateway-otel-invocation "$tmp/krakend-otel-invocation.json" "$inv_port" \
   GATEWAY_TELEMETRY_FLUSH=invocation GATEWAY_TELEMETRY_FLUSH_BUDGET="$flush_budget"
 gateway_pid=$last_pid
-measure otel_inv "(f) gateway ($gateway_build) + telemetry, per-invocation flush /data" "http://127.0.0.1:$inv_port/data" sink
-measure otel_inv_merged "(f2) gateway ($gateway_build) + telemetry, per-invocation flush /merged" "http://127.0.0.1:$inv_port/merged" sink
+measure otel_inv "(f) gateway ($gateway_build) + telemetry, per-invocation flush /data" "http://127.0.0.1:$inv_port/data" "$gateway_pid" sink
+measure otel_inv_merged "(f2) gateway ($gateway_build) + telemetry, per-invocation flush /merged" "http://127.0.0.1:$inv_port/merged" "$gateway_pid" sink
 stop "$gateway_pid"
 
 # --- report ---------------------------------------------------------------------------------------------------------
@@ -309,22 +341,26 @@ echo "Throughput and latency on 127.0.0.1 (wrk -t$THREADS -c$CONNECTIONS --laten
 echo "Machine: $(nproc) cores (${cpu:-unknown CPU}), $mem RAM; $(date -u '+%F %H:%M UTC'); load average at start $load_at_start;"
 echo "wrk, backend, proxy (and the OTLP sink) share the cores; wall time $(( SECONDS / 60 )) min $(( SECONDS % 60 )) s, builds included."
 echo
-echo "| target | req/s | p50 ms | p99 ms | req/s vs direct | req/s vs YARP |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| target | req/s | p50 ms | p99 ms | req/s vs direct | req/s vs YARP | server CPU µs / req |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for key in "${targets[@]}"; do
   if [[ -z "${rps[$key]:-}" ]]; then
-    echo "| ${note[$key]} | - | - | - | - | - |"; continue
+    echo "| ${note[$key]} | - | - | - | - | - | - |"; continue
   fi
-  printf '| %s | %.0f | %.2f | %.2f | %s | %s |\n' "${note[$key]}" "${rps[$key]}" "${p50[$key]}" "${p99[$key]}" \
-    "$(ratio "${rps[$key]}" "${rps[direct]}")" "$(ratio "${rps[$key]}" "${rps[yarp]:-}")"
+  printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s |\n' "${note[$key]}" "${rps[$key]}" "${p50[$key]}" "${p99[$key]}" \
+    "$(ratio "${rps[$key]}" "${rps[direct]}")" "$(ratio "${rps[$key]}" "${rps[yarp]:-}")" "${cpu_us[$key]:--}"
 done
+echo
+echo "server CPU µs / req: user + system CPU time of the process answering wrk (the backend in (a), nginx's master and"
+echo "workers in (b), the proxy or gateway otherwise; the backend behind a proxy is not included) over the measured runs,"
+echo "divided by the requests completed: the cost per request, less sensitive than req/s to what else the cores run."
 echo
 echo "(e)/(f): every layer traced and metered (no \"layers\" object), trace_sample_rate 1, OTLP/HTTP protobuf to a local sink,"
 echo "metrics every ${metric_period} s; (e) GATEWAY_TELEMETRY_FLUSH=background, (f) GATEWAY_TELEMETRY_FLUSH=invocation with"
 echo "GATEWAY_TELEMETRY_FLUSH_BUDGET=$flush_budget. What the sink received during each row's measured runs (warm-up excluded):"
 echo
-echo "| target | gateway requests | trace exports | spans | spans / request | requests / trace export | metric exports | data points | MB received |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| target | gateway requests | trace exports | spans | spans / request | requests / trace export | metric exports | data points | MB received | sink CPU % |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 delta() { # delta KEY STAT: what the sink counted for KEY's measured runs
   local before after
   before="$(stat_of "${sink_before[$1]:-}" "$2")"; after="$(stat_of "${sink_after[$1]:-}" "$2")"
@@ -334,11 +370,11 @@ for key in "${telemetry_rows[@]}"; do
   traces="$(delta "$key" trace_requests)"; spans="$(delta "$key" spans)"; metrics="$(delta "$key" metric_requests)"
   points="$(delta "$key" data_points)"; trace_bytes="$(delta "$key" trace_bytes)"; metric_bytes="$(delta "$key" metric_bytes)"
   if [[ -z "$traces" || -z "$spans" || -z "$metrics" || -z "$points" || -z "$trace_bytes" || -z "$metric_bytes" ]]; then
-    echo "| ${note[$key]} | ${requests[$key]} | - | - | - | - | - | - | - |"; continue
+    echo "| ${note[$key]} | ${requests[$key]} | - | - | - | - | - | - | - | - |"; continue
   fi
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %.1f |\n' "${note[$key]}" "${requests[$key]}" "$traces" "$spans" \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n' "${note[$key]}" "${requests[$key]}" "$traces" "$spans" \
     "$(ratio "$spans" "${requests[$key]}")" "$(ratio "${requests[$key]}" "$traces")" "$metrics" "$points" \
-    "$(awk -v b="$(( trace_bytes + metric_bytes ))" 'BEGIN { print b / 1048576 }')"
+    "$(awk -v b="$(( trace_bytes + metric_bytes ))" 'BEGIN { print b / 1048576 }')" "${sink_cpu[$key]:--}"
 done
 totals="$(sink_stats)"
 echo

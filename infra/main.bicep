@@ -114,6 +114,7 @@ module companion 'app/functionapp.bicep' = {
     disabledFunctions: [
       'gateway'
     ]
+    appSettings: { GATEWAY_ROLE: 'companion' }
   }
   dependsOn: [
     rbac

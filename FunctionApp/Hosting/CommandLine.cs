@@ -10,6 +10,9 @@ public enum GatewayCommand
     Check,
     Help,
     Version,
+
+    /// <summary>The aggregating companion: OTLP metric ingest and one exact Prometheus <c>/metrics</c>.</summary>
+    Companion,
 }
 
 /// <summary>
@@ -22,11 +25,16 @@ public sealed record CommandLine
         Usage:
           FunctionApp [run] [-c|--config krakend.json] [-p|--port N] [--listen-ip IP]
           FunctionApp check -c|--config krakend.json
+          FunctionApp companion [-p|--port N] [--listen-ip IP]
           FunctionApp --help | --version
 
         Without -c the configuration comes from the GATEWAY_CONFIG setting (a path, or the JSON itself),
         else from the embedded default. When FUNCTIONS_CUSTOMHANDLER_PORT is set (the Azure Functions host sets it),
         the gateway listens on 127.0.0.1 at that port only, and -p/--listen-ip are ignored.
+
+        companion runs the aggregating metrics companion (POST /v1/metrics for OTLP pushes, GET /metrics for
+        Prometheus), on port 9091 unless -p says otherwise. Under the Functions host the same binary is the companion
+        when the GATEWAY_ROLE setting is "companion".
         """;
 
     public GatewayCommand Command { get; init; } = GatewayCommand.Run;
@@ -55,6 +63,9 @@ public sealed record CommandLine
                     break;
                 case "check":
                     result = result with { Command = GatewayCommand.Check };
+                    break;
+                case "companion":
+                    result = result with { Command = GatewayCommand.Companion };
                     break;
                 case "help":
                     return result with { Command = GatewayCommand.Help };

@@ -15,6 +15,49 @@ public static class PrometheusTextWriter
     /// <summary>The <c>Content-Type</c> of a text format 0.0.4 response.</summary>
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+    /// <summary>The <c>Content-Type</c> of an OpenMetrics 1.0.0 response.</summary>
+    public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    /// <summary>
+    /// True when an <c>Accept</c> header asks for OpenMetrics (what Prometheus sends first when it can read it); text
+    /// 0.0.4 otherwise, the default.
+    /// </summary>
+    public static bool AcceptsOpenMetrics(string? accept)
+    {
+        if (string.IsNullOrEmpty(accept))
+        {
+            return false;
+        }
+
+        foreach (var part in accept.Split(','))
+        {
+            var item = part.Trim();
+            if (item.StartsWith("application/openmetrics-text", StringComparison.OrdinalIgnoreCase) && !item.Contains("q=0,", StringComparison.Ordinal) && !item.EndsWith("q=0", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The exposition in OpenMetrics 1.0.0: counter families are named without their <c>_total</c> suffix (their
+    /// samples keep it), HELP escapes quotes too, and the output ends with <c># EOF</c>.
+    /// </summary>
+    public static string RenderOpenMetrics(IEnumerable<MetricFamily> families)
+    {
+        ArgumentNullException.ThrowIfNull(families);
+        var output = new StringBuilder();
+        foreach (var family in Normalize(families))
+        {
+            WriteFamily(family.Family, family.Series, output, openMetrics: true);
+        }
+
+        output.Append("# EOF\n");
+        return output.ToString();
+    }
+
     /// <summary>The exposition as a string.</summary>
     public static string Render(IEnumerable<MetricFamily> families)
     {
@@ -33,7 +76,7 @@ public static class PrometheusTextWriter
         ArgumentNullException.ThrowIfNull(output);
         foreach (var family in Normalize(families))
         {
-            WriteFamily(family.Family, family.Series, output);
+            WriteFamily(family.Family, family.Series, output, openMetrics: false);
         }
     }
 
@@ -81,12 +124,15 @@ public static class PrometheusTextWriter
         return result;
     }
 
-    private static void WriteFamily(MetricFamily family, List<SortedSeries> series, StringBuilder output)
+    private static void WriteFamily(MetricFamily family, List<SortedSeries> series, StringBuilder output, bool openMetrics)
     {
-        output.Append("# HELP ").Append(family.Name).Append(' ');
-        AppendEscaped(output, family.Help, escapeQuotes: false);
+        var familyName = openMetrics && family.Type == MetricFamilyType.Counter && family.Name.EndsWith("_total", StringComparison.Ordinal)
+            ? family.Name[..^"_total".Length]
+            : family.Name;
+        output.Append("# HELP ").Append(familyName).Append(' ');
+        AppendEscaped(output, family.Help, escapeQuotes: openMetrics);
         output.Append('\n');
-        output.Append("# TYPE ").Append(family.Name).Append(family.Type switch
+        output.Append("# TYPE ").Append(familyName).Append(family.Type switch
         {
             MetricFamilyType.Counter => " counter\n",
             MetricFamilyType.Gauge => " gauge\n",

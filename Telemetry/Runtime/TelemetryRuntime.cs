@@ -184,7 +184,7 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
             var tracerProvider = TracerProvider;
             var meterProvider = MeterProvider;
             Flusher = new InvocationFlusher(
-                [ms => tracerProvider?.ForceFlush(ms) ?? true, ms => meterProvider?.ForceFlush(ms) ?? true],
+                [ms => tracerProvider is null || FlushInSlices(tracerProvider.ForceFlush, ms), ms => meterProvider?.ForceFlush(ms) ?? true],
                 FlushBudget,
                 TimeProvider.System,
                 _logger);
@@ -316,8 +316,22 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
             headers["x-functions-key"] = key;
         }
 
+        // The URL is the companion's ingest URL as is; a bare host gets the OTLP default path.
+        if (companion.AbsolutePath is "" or "/")
+        {
+            companion = new Uri(companion, "/v1/metrics");
+        }
+
         var connection = new OtlpConnection(companion, OtlpProtocol.HttpProtobuf, companion.Scheme == Uri.UriSchemeHttps, headers);
-        metering.AddReader(Export.Otlp.OtlpExporterFactory.CreateMetricReader(connection, MetricTemporalityPreference.Cumulative, Options.MetricReportingPeriod));
+        var exporterOptions = Export.Otlp.OtlpExporterFactory.CreateOptions(connection, Export.Otlp.OtlpSignal.Metrics);
+        exporterOptions.Endpoint = companion;
+        var period = (int)Options.MetricReportingPeriod.TotalMilliseconds;
+        metering.AddReader(new PeriodicExportingMetricReader(new OpenTelemetry.Exporter.OtlpMetricExporter(exporterOptions), period, exporterOptions.TimeoutMilliseconds)
+        {
+            // Cumulative values per instance: the companion keeps the newest per (instance, series), so a lost,
+            // repeated or reordered push never changes a total.
+            TemporalityPreference = MetricReaderTemporalityPreference.Cumulative,
+        });
         CompanionEndpoint = companion;
         return true;
     }
@@ -326,6 +340,31 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
     {
         _problems.Add(message);
         Log.Problem(_logger, message);
+    }
+
+    /// <summary>
+    /// Calls a provider's ForceFlush in short slices until it reports done or the time is up. The SDK's batch span
+    /// processor signals "exported" with an event it sets and resets at once; a flusher that starts waiting a moment
+    /// too late misses it and sleeps until its one-second polling fallback (or the whole budget). Each short call
+    /// re-checks what has been exported, so such a miss costs a slice, not a second.
+    /// </summary>
+    internal static bool FlushInSlices(Func<int, bool> flush, int timeoutMilliseconds)
+    {
+        const int Slice = 10;
+        var deadline = Environment.TickCount64 + Math.Max(0, timeoutMilliseconds);
+        while (true)
+        {
+            var remaining = deadline - Environment.TickCount64;
+            if (flush((int)Math.Clamp(remaining, 0, Slice)))
+            {
+                return true;
+            }
+
+            if (remaining <= 0)
+            {
+                return false;
+            }
+        }
     }
 
     internal static FlushMode? ParseFlushMode(string? value) => value?.Trim().ToUpperInvariant() switch

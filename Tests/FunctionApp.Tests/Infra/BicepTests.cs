@@ -70,6 +70,7 @@ public sealed class BicepTests
         Assert.Equal("deployment-companion", Parameter(companion, "deploymentContainerName").GetString());
         Assert.Equal(["metrics", "otlp"], Parameter(gateway, "disabledFunctions").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["gateway"], Parameter(companion, "disabledFunctions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("companion", Parameter(companion, "appSettings").GetProperty("GATEWAY_ROLE").GetString());
         Assert.Contains("companion", Parameter(gateway, "companionAppName").GetString(), StringComparison.Ordinal);
         Assert.False(ModuleParameters(companion).TryGetProperty("companionAppName", out _));
 

@@ -1,0 +1,690 @@
+using Telemetry.Aggregation.Otlp;
+using Telemetry.Prometheus;
+
+namespace Telemetry.Aggregation;
+
+/// <summary>
+/// The companion's exact aggregate of the metrics every gateway instance pushes (OTLP), served as one Prometheus
+/// exposition.
+/// <para>
+/// Model: one entry per (instance, series), where the instance is the resource's <c>service.instance.id</c> and the
+/// series is the Prometheus family name (from the metric's name, unit and type) plus its label set. Each entry keeps
+/// the point with the newest <c>time_unix_nano</c>, so a retried or reordered push changes nothing. A family's value
+/// is the sum over instances (gauges: see <see cref="GaugeAggregation"/>) plus the series' retired base, where
+/// retired instances and folded runs live on, so totals never go down.
+/// </para>
+/// <para>Point rules, by OTLP kind:</para>
+/// <list type="bullet">
+/// <item>Cumulative monotonic sums → counters; cumulative histograms → histograms. A run is identified by its
+/// <c>start_time_unix_nano</c>: a point with a later start (or, with the same start, a lower value) is a new run of a
+/// restarted process that reused the id; the old run's last value is kept beside it (and folded into the retired base
+/// when the instance retires, or when more than <see cref="AggregationState.MaxPreviousRuns"/> pile up), so a late
+/// point of the old run still lands in the right run.</item>
+/// <item>Delta sums and delta histograms are added to the entry, but only when newer than the last point applied to
+/// it: a retried delta is ignored, and so is a delta that arrives after a newer one (it is lost, as in the
+/// Collector's deltatocumulative processor). Delta is exact on one companion; across shards the newest accumulation
+/// wins, so push cumulative.</item>
+/// <item>Gauges and cumulative non-monotonic sums → gauges: last value per live instance.</item>
+/// <item>Histograms merge only with identical bounds: the first point of a series establishes them, and a point with
+/// other bounds is rejected. Exponential histograms and summaries are rejected.</item>
+/// </list>
+/// <para>
+/// Thread safety: one lock guards the state. Label building, naming and validation run before it is taken, so a push
+/// holds it only for dictionary lookups and a few additions per point; one lock (instead of one per family) keeps
+/// the global series cap, retirement and snapshots consistent across families without lock ordering.
+/// </para>
+/// </summary>
+public sealed class MetricAggregator
+{
+    private readonly Lock _lock = new();
+    private readonly AggregatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly AggregationState _state;
+    private readonly AggregatorSelfMetrics _self = new();
+
+    public MetricAggregator(AggregatorOptions options, TimeProvider time)
+        : this(options, time, new AggregationState())
+    {
+    }
+
+    private MetricAggregator(AggregatorOptions options, TimeProvider time, AggregationState state)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        options.Validate();
+        _options = options;
+        _time = time;
+        _state = state;
+    }
+
+    /// <summary>
+    /// An aggregator that continues from <paramref name="snapshot"/>. Limits apply to new series only: a snapshot over
+    /// them is loaded whole, since dropping series would lower totals.
+    /// </summary>
+    public static MetricAggregator Load(AggregatorOptions options, TimeProvider time, AggregatorSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return new(options, time, snapshot.State.Clone());
+    }
+
+    /// <summary>An aggregator that continues from the <see cref="AggregatorSnapshot.Merge(IEnumerable{AggregatorSnapshot})"/> of several shards' snapshots.</summary>
+    public static MetricAggregator FromSnapshots(AggregatorOptions options, TimeProvider time, IEnumerable<AggregatorSnapshot> snapshots) =>
+        Load(options, time, AggregatorSnapshot.Merge(snapshots));
+
+    /// <summary>Applies one decoded OTLP request; the result feeds the response's <c>partial_success</c>.</summary>
+    public IngestResult Ingest(OtlpMetricsRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var tally = new Tally();
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var resource in request.ResourceMetrics)
+        {
+            if (AggregationLabels.InstanceId(resource.ResourceAttributes) is not { } instanceId)
+            {
+                tally.Reject(IngestRejectReason.MissingInstanceId, resource.ScopeMetrics.Sum(static s => s.Metrics.Sum(static m => m.DataPointCount)));
+                continue;
+            }
+
+            var points = Prepare(resource, tally);
+            var targetLabels = AggregationLabels.TargetLabels(resource.ResourceAttributes);
+            lock (_lock)
+            {
+                var instance = Touch(instanceId, now, targetLabels);
+                foreach (var point in points)
+                {
+                    Apply(instance, point, tally);
+                }
+            }
+        }
+
+        lock (_lock)
+        {
+            _self.PointsAccepted += tally.Accepted;
+            _self.Duplicates += tally.Duplicates;
+            _self.OutOfOrder += tally.OutOfOrder;
+            _self.CounterResets += tally.CounterResets;
+            _self.LabelValuesTruncated += tally.Truncated;
+            for (var i = 0; i < tally.Rejected.Length; i++)
+            {
+                _self.Rejected[i] += tally.Rejected[i];
+            }
+        }
+
+        return new IngestResult(tally.Accepted, tally.Duplicates, tally.OutOfOrder, tally.Rejected);
+    }
+
+    /// <summary>
+    /// The aggregated families (sorted by name), then <c>otel_scope_info</c>, <c>target_info</c> (stable resource
+    /// attributes of the live instances) and the <c>aggregator_*</c> self-metrics. Render with
+    /// <see cref="PrometheusTextWriter"/>.
+    /// </summary>
+    public IReadOnlyList<MetricFamily> Collect()
+    {
+        var families = new List<MetricFamily>();
+        lock (_lock)
+        {
+            AggregateRenderer.AddFamilies(_state, _options, families);
+            _self.AddTo(families, _state);
+        }
+
+        return families;
+    }
+
+    /// <summary>A consistent copy of the whole state (entries, runs, retired bases, instances, tombstones).</summary>
+    public AggregatorSnapshot CreateSnapshot()
+    {
+        lock (_lock)
+        {
+            return new AggregatorSnapshot(_state.Clone());
+        }
+    }
+
+    /// <summary>Retires the instances silent for longer than <see cref="AggregatorOptions.RetireAfter"/>, by the aggregator's clock.</summary>
+    public RetirementResult FoldRetiredInstances() => FoldRetiredInstances(_time.GetUtcNow(), _options.RetireAfter);
+
+    /// <summary>
+    /// Retires every instance not heard from since <paramref name="now"/> − <paramref name="silentFor"/>: its counter
+    /// and histogram entries (all runs) are folded into their series' retired base, its gauge entries disappear, its
+    /// bookkeeping is dropped and a tombstone remembers its id and newest point time (so that, if it pushes again, what
+    /// was folded is not counted twice). Tombstones older than <see cref="AggregatorOptions.TombstoneRetention"/> are
+    /// forgotten. With shards, run this on the merged state only (under the persistence lease): a shard that folded an
+    /// instance whose newer points went to another shard would count them twice.
+    /// </summary>
+    public RetirementResult FoldRetiredInstances(DateTimeOffset now, TimeSpan silentFor)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(silentFor, TimeSpan.Zero);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var cutoff = nowMs - (long)silentFor.TotalMilliseconds;
+        lock (_lock)
+        {
+            var retired = _state.Instances.Values.Where(i => i.LastSeenUnixMs < cutoff).ToHashSet();
+            int folded = 0, gaugesDropped = 0, seriesRemoved = 0;
+            if (retired.Count > 0)
+            {
+                foreach (var metric in _state.Metrics.Values.ToList())
+                {
+                    foreach (var series in metric.Series.Values.ToList())
+                    {
+                        for (var i = series.Entries.Count - 1; i >= 0; i--)
+                        {
+                            var entry = series.Entries[i];
+                            if (!retired.Contains(entry.Instance))
+                            {
+                                continue;
+                            }
+
+                            if (metric.Type == MetricFamilyType.Gauge)
+                            {
+                                gaugesDropped++;
+                            }
+                            else
+                            {
+                                foreach (var run in entry.AllRuns())
+                                {
+                                    series.AddToBase(run);
+                                }
+
+                                folded++;
+                            }
+
+                            series.Entries.RemoveAt(i);
+                        }
+
+                        if (series.Entries.Count == 0 && !series.HasBase)
+                        {
+                            metric.Series.Remove(series.Key);
+                            seriesRemoved++;
+                        }
+                    }
+
+                    if (metric.Series.Count == 0)
+                    {
+                        _state.Metrics.Remove(metric.Name);
+                    }
+                }
+
+                foreach (var instance in retired)
+                {
+                    _state.Instances.Remove(instance.Id);
+                    _state.Tombstones[instance.Id] = new Tombstone(instance.Id, nowMs, instance.LastPointNano);
+                }
+
+                _self.InstancesRetired += retired.Count;
+            }
+
+            var forgetBefore = nowMs - (long)_options.TombstoneRetention.TotalMilliseconds;
+            var pruned = 0;
+            foreach (var tombstone in _state.Tombstones.Values.Where(t => t.RetiredAtUnixMs < forgetBefore).ToList())
+            {
+                _state.Tombstones.Remove(tombstone.Id);
+                pruned++;
+            }
+
+            _state.Recount();
+            return new RetirementResult([.. retired.Select(static i => i.Id).Order(StringComparer.Ordinal)], folded, gaugesDropped, seriesRemoved, pruned);
+        }
+    }
+
+    /// <summary>Hook for the persistence layer: a successful persist and how long it took.</summary>
+    public void RecordPersist(TimeSpan duration, DateTimeOffset completedAt)
+    {
+        lock (_lock)
+        {
+            _self.LastPersistSeconds = duration.TotalSeconds;
+            _self.LastPersistUnixSeconds = completedAt.ToUnixTimeMilliseconds() / 1000.0;
+        }
+    }
+
+    /// <summary>Hook for the persistence layer: a failed persist.</summary>
+    public void RecordPersistFailure()
+    {
+        lock (_lock)
+        {
+            _self.PersistFailures++;
+        }
+    }
+
+    private InstanceState Touch(string id, long now, MetricLabel[] targetLabels)
+    {
+        if (!_state.Instances.TryGetValue(id, out var instance))
+        {
+            instance = new InstanceState(id);
+            if (_state.Tombstones.Remove(id, out var tombstone))
+            {
+                instance.ResumedAfterNano = tombstone.LastPointNano;
+                instance.LastPointNano = tombstone.LastPointNano;
+                _self.InstancesResumed++;
+            }
+
+            _state.Instances.Add(id, instance);
+        }
+
+        instance.LastSeenUnixMs = Math.Max(instance.LastSeenUnixMs, now);
+        instance.TargetLabels = targetLabels;
+        return instance;
+    }
+
+    /// <summary>Names, labels and validation, outside the lock.</summary>
+    private List<PreparedPoint> Prepare(OtlpResourceMetrics resource, Tally tally)
+    {
+        var points = new List<PreparedPoint>();
+        foreach (var scope in resource.ScopeMetrics)
+        {
+            foreach (var metric in scope.Metrics)
+            {
+                switch (metric.Kind)
+                {
+                    case OtlpMetricKind.ExponentialHistogram:
+                        tally.Reject(IngestRejectReason.ExponentialHistogram, metric.DataPointCount);
+                        continue;
+                    case OtlpMetricKind.Summary:
+                        tally.Reject(IngestRejectReason.Summary, metric.DataPointCount);
+                        continue;
+                    case OtlpMetricKind.Sum or OtlpMetricKind.Histogram when metric.Temporality is not (OtlpTemporality.Delta or OtlpTemporality.Cumulative):
+                        tally.Reject(IngestRejectReason.UnspecifiedTemporality, metric.DataPointCount);
+                        continue;
+                }
+
+                var described = Describe(metric);
+                foreach (var point in metric.NumberPoints)
+                {
+                    if (described.Type == MetricFamilyType.Histogram || (described.Type == MetricFamilyType.Counter && !(double.IsFinite(point.Value) && point.Value >= 0)))
+                    {
+                        tally.Reject(IngestRejectReason.InvalidPoint, 1);
+                        continue;
+                    }
+
+                    if (Labels(point.Attributes, scope, described, tally) is { } labels)
+                    {
+                        points.Add(new(described, labels, AggregationLabels.Key(labels), point.StartTimeUnixNano, point.TimeUnixNano, point.Value, 0, null, null));
+                    }
+                }
+
+                foreach (var point in metric.HistogramPoints)
+                {
+                    if (described.Type != MetricFamilyType.Histogram || !TryReadHistogram(point, out var bounds, out var buckets))
+                    {
+                        tally.Reject(IngestRejectReason.InvalidPoint, 1);
+                        continue;
+                    }
+
+                    if (Labels(point.Attributes, scope, described, tally) is { } labels)
+                    {
+                        points.Add(new(described, labels, AggregationLabels.Key(labels), point.StartTimeUnixNano, point.TimeUnixNano, point.Sum ?? 0, point.Count, bounds, buckets));
+                    }
+                }
+
+                // A decoder may count points of a kind it did not keep; they cannot be aggregated.
+                if (metric.UnsupportedPointCount > 0)
+                {
+                    tally.Reject(IngestRejectReason.InvalidPoint, metric.UnsupportedPointCount);
+                }
+            }
+        }
+
+        return points;
+    }
+
+    private MetricLabel[]? Labels(IReadOnlyList<OtlpAttribute> attributes, OtlpScopeMetrics scope, DescribedMetric metric, Tally tally)
+    {
+        var truncated = 0;
+        var labels = AggregationLabels.Build(
+            attributes,
+            metric.Type == MetricFamilyType.Histogram,
+            scope.ScopeName ?? "",
+            scope.ScopeVersion ?? "",
+            _options.MaxLabelsPerSeries,
+            _options.MaxLabelValueLength,
+            ref truncated);
+        tally.Truncated += truncated;
+        if (labels is null)
+        {
+            tally.Reject(IngestRejectReason.TooManyLabels, 1);
+        }
+
+        return labels;
+    }
+
+    private static DescribedMetric Describe(OtlpMetric metric)
+    {
+        var (type, mode) = metric.Kind switch
+        {
+            OtlpMetricKind.Sum when metric.Temporality == OtlpTemporality.Delta => (metric.IsMonotonic ? MetricFamilyType.Counter : MetricFamilyType.Gauge, PointMode.Accumulate),
+            OtlpMetricKind.Sum when metric.IsMonotonic => (MetricFamilyType.Counter, PointMode.Cumulative),
+            OtlpMetricKind.Histogram when metric.Temporality == OtlpTemporality.Delta => (MetricFamilyType.Histogram, PointMode.Accumulate),
+            OtlpMetricKind.Histogram => (MetricFamilyType.Histogram, PointMode.Cumulative),
+            _ => (MetricFamilyType.Gauge, PointMode.Replace),
+        };
+        var unit = metric.Unit ?? "";
+        return new(PrometheusNaming.MetricName(metric.Name ?? "", unit, type), type, mode, metric.Description ?? "", unit);
+    }
+
+    /// <summary>Bounds finite and strictly ascending, one bucket more than bounds (or none: a single bucket), buckets adding up to the count.</summary>
+    private static bool TryReadHistogram(OtlpHistogramPoint point, out double[] bounds, out ulong[] buckets)
+    {
+        bounds = [.. point.ExplicitBounds];
+        buckets = point.BucketCounts.Count == 0 && bounds.Length == 0 ? [point.Count] : [.. point.BucketCounts];
+        if (buckets.Length != bounds.Length + 1)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < bounds.Length; i++)
+        {
+            if (!double.IsFinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1]))
+            {
+                return false;
+            }
+        }
+
+        ulong total = 0;
+        foreach (var count in buckets)
+        {
+            total = unchecked(total + count);
+        }
+
+        return total == point.Count;
+    }
+
+    /// <summary>Applies one point under the lock.</summary>
+    private void Apply(InstanceState instance, PreparedPoint point, Tally tally)
+    {
+        if (point.Time <= instance.ResumedAfterNano)
+        {
+            // Folded into the retired base already when the instance retired.
+            tally.OutOfOrder++;
+            return;
+        }
+
+        _state.Metrics.TryGetValue(point.Metric.Name, out var metric);
+        if (metric is not null && metric.Type != point.Metric.Type)
+        {
+            tally.Reject(IngestRejectReason.TypeConflict, 1);
+            return;
+        }
+
+        SeriesState? series = null;
+        if (metric is null || !metric.Series.TryGetValue(point.Key, out series))
+        {
+            if (_state.SeriesCount >= _options.MaxSeries)
+            {
+                tally.Reject(IngestRejectReason.SeriesLimit, 1);
+                return;
+            }
+
+            if (metric is not null && metric.Series.Count >= _options.MaxSeriesPerMetric)
+            {
+                tally.Reject(IngestRejectReason.MetricSeriesLimit, 1);
+                return;
+            }
+
+            if (metric is null)
+            {
+                metric = new MetricState(point.Metric.Name, point.Metric.Type, point.Metric.Help, point.Metric.Unit);
+                _state.Metrics.Add(metric.Name, metric);
+            }
+
+            series = new SeriesState(point.Key, point.Labels) { Bounds = point.Bounds };
+            metric.Series.Add(series.Key, series);
+            _state.SeriesCount++;
+        }
+        else if (metric.Type == MetricFamilyType.Histogram && !AggregationState.BoundsEqual(series.Bounds, point.Bounds))
+        {
+            tally.Reject(IngestRejectReason.HistogramBoundsMismatch, 1);
+            return;
+        }
+
+        var index = series.IndexOf(instance.Id);
+        if (index < 0)
+        {
+            var run = NewRun(point);
+            series.Entries.Insert(~index, new SeriesEntry(instance, run, point.Metric.Mode == PointMode.Accumulate));
+            _state.EntryCount++;
+            if (point.Metric.Mode == PointMode.Cumulative)
+            {
+                BaselineIfResumed(instance, series, run);
+            }
+
+            Accept(instance, point, tally);
+            return;
+        }
+
+        var entry = series.Entries[index];
+        var outcome = point.Metric.Mode switch
+        {
+            PointMode.Replace => Replace(entry, point),
+            PointMode.Accumulate => Accumulate(entry, point),
+            _ => ApplyCumulative(instance, series, entry, point, tally),
+        };
+        switch (outcome)
+        {
+            case Outcome.Applied:
+                Accept(instance, point, tally);
+                break;
+            case Outcome.Duplicate:
+                tally.Duplicates++;
+                break;
+            default:
+                tally.OutOfOrder++;
+                break;
+        }
+    }
+
+    private static void Accept(InstanceState instance, PreparedPoint point, Tally tally)
+    {
+        instance.LastPointNano = Math.Max(instance.LastPointNano, point.Time);
+        tally.Accepted++;
+    }
+
+    private static Outcome Replace(SeriesEntry entry, PreparedPoint point)
+    {
+        if (Order(point.Time, entry.Current.Time) is { } stale)
+        {
+            return stale;
+        }
+
+        entry.Current = NewRun(point);
+        entry.IsDelta = false;
+        return Outcome.Applied;
+    }
+
+    private static Outcome Accumulate(SeriesEntry entry, PreparedPoint point)
+    {
+        if (Order(point.Time, entry.Current.Time) is { } stale)
+        {
+            return stale;
+        }
+
+        var current = entry.Current;
+        current.Time = point.Time;
+        current.Value += point.Value;
+        current.Count = unchecked(current.Count + point.Count);
+        if (point.Buckets is { } buckets)
+        {
+            var target = current.Buckets ??= new ulong[buckets.Length];
+            for (var i = 0; i < target.Length && i < buckets.Length; i++)
+            {
+                target[i] = unchecked(target[i] + buckets[i]);
+            }
+        }
+
+        entry.IsDelta = true;
+        return Outcome.Applied;
+    }
+
+    /// <summary>
+    /// A cumulative counter or histogram point: runs are told apart by start time (0 = unknown: the current run).
+    /// A lower value within the same run is a restart the start time did not reveal; the old run is folded into the
+    /// base then, since a later point of it could not be attributed.
+    /// </summary>
+    private static Outcome ApplyCumulative(InstanceState instance, SeriesState series, SeriesEntry entry, PreparedPoint point, Tally tally)
+    {
+        var current = entry.Current;
+        entry.IsDelta = false;
+        if (point.Start == current.Start || point.Start == 0 || current.Start == 0)
+        {
+            if (Order(point.Time, current.Time) is { } stale)
+            {
+                return stale;
+            }
+
+            var run = NewRun(point);
+            if (Decreased(current, run))
+            {
+                series.AddToBase(current);
+                tally.CounterResets++;
+            }
+            else if (run.Start == 0)
+            {
+                run.Start = current.Start;
+            }
+
+            entry.Current = run;
+            return Outcome.Applied;
+        }
+
+        if (point.Start > current.Start)
+        {
+            // A later run whose newest point is not newer than the current run's is inconsistent: ignore it.
+            if (point.Time <= current.Time)
+            {
+                return Outcome.OutOfOrder;
+            }
+
+            var run = NewRun(point);
+            entry.AddPrevious(current, series);
+            entry.Current = run;
+            tally.CounterResets++;
+            BaselineIfResumed(instance, series, run);
+            return Outcome.Applied;
+        }
+
+        if (point.Start <= entry.FoldedThroughStart)
+        {
+            return Outcome.OutOfOrder;
+        }
+
+        if (entry.FindPrevious(point.Start) is not { } previous)
+        {
+            // A late point of an earlier run this entry has not seen yet.
+            var run = NewRun(point);
+            entry.AddPrevious(run, series);
+            tally.CounterResets++;
+            BaselineIfResumed(instance, series, run);
+            return Outcome.Applied;
+        }
+
+        if (Order(point.Time, previous.Time) is { } older)
+        {
+            return older;
+        }
+
+        previous.Time = point.Time;
+        previous.Value = point.Value;
+        previous.Count = point.Count;
+        previous.Buckets = point.Buckets;
+        return Outcome.Applied;
+    }
+
+    /// <summary>
+    /// A run of a resumed instance that may have been folded when it retired (it started before the instance's last
+    /// point then): its first value is taken out of the base, so only what it adds from now on counts. What it added
+    /// between its last point before retirement and this one is lost, which beats counting its whole history twice.
+    /// </summary>
+    private static void BaselineIfResumed(InstanceState instance, SeriesState series, RunRecord run)
+    {
+        if (instance.ResumedAfterNano != 0 && (run.Start == 0 || run.Start <= instance.ResumedAfterNano))
+        {
+            series.SubtractFromBase(run);
+        }
+    }
+
+    private static bool Decreased(RunRecord current, RunRecord next)
+    {
+        if (next.Value < current.Value && next.Buckets is null)
+        {
+            return true;
+        }
+
+        if (next.Buckets is null || current.Buckets is null)
+        {
+            return false;
+        }
+
+        if (next.Count < current.Count)
+        {
+            return true;
+        }
+
+        for (var i = 0; i < next.Buckets.Length && i < current.Buckets.Length; i++)
+        {
+            if (next.Buckets[i] < current.Buckets[i])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Outcome? Order(ulong time, ulong applied) =>
+        time == applied ? Outcome.Duplicate : time < applied ? Outcome.OutOfOrder : null;
+
+    private static RunRecord NewRun(PreparedPoint point) => new()
+    {
+        Start = point.Start,
+        Time = point.Time,
+        Value = point.Value,
+        Count = point.Count,
+        Buckets = point.Buckets,
+    };
+
+    private enum PointMode
+    {
+        /// <summary>Last value wins (gauges, cumulative non-monotonic sums).</summary>
+        Replace,
+
+        /// <summary>Added to the entry (delta sums and histograms).</summary>
+        Accumulate,
+
+        /// <summary>Newest value per run (cumulative monotonic sums and histograms).</summary>
+        Cumulative,
+    }
+
+    private enum Outcome
+    {
+        Applied,
+        Duplicate,
+        OutOfOrder,
+    }
+
+    private sealed record DescribedMetric(string Name, MetricFamilyType Type, PointMode Mode, string Help, string Unit);
+
+    private readonly record struct PreparedPoint(
+        DescribedMetric Metric,
+        MetricLabel[] Labels,
+        string Key,
+        ulong Start,
+        ulong Time,
+        double Value,
+        ulong Count,
+        double[]? Bounds,
+        ulong[]? Buckets);
+
+    private sealed class Tally
+    {
+        public int Accepted { get; set; }
+
+        public int Duplicates { get; set; }
+
+        public int OutOfOrder { get; set; }
+
+        public int CounterResets { get; set; }
+
+        public int Truncated { get; set; }
+
+        public int[] Rejected { get; } = new int[Enum.GetValues<IngestRejectReason>().Length];
+
+        public void Reject(IngestRejectReason reason, int count) => Rejected[(int)reason] += count;
+    }
+}
