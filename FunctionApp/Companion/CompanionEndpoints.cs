@@ -121,7 +121,8 @@ public sealed class CompanionEndpoints
     private async Task ScrapeAsync(HttpContext context)
     {
         var openMetrics = PrometheusTextWriter.AcceptsOpenMetrics(context.Request.Headers.Accept.ToString());
-        var families = _aggregator.Collect();
+        // The aggregate, plus the companion's own process (process_start_time_seconds tells a restart, i.e. a reset).
+        var families = _aggregator.Collect().Concat(ProcessMetrics.Collect());
         var text = openMetrics ? PrometheusTextWriter.RenderOpenMetrics(families) : PrometheusTextWriter.Render(families);
         var bytes = System.Text.Encoding.UTF8.GetBytes(text);
         var response = context.Response;

@@ -9,7 +9,7 @@ namespace Telemetry.Prometheus;
 /// limits of <c>/proc/self/limits</c>, <c>unlimited</c> as 2^64-1); elsewhere, best effort from
 /// <see cref="Process"/>. A value that cannot be read is left out rather than failing the scrape.
 /// </summary>
-internal static class ProcessMetrics
+public static class ProcessMetrics
 {
     private const double UserHz = 100;
     private const double Unlimited = ulong.MaxValue;

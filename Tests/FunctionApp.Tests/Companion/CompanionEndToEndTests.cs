@@ -105,6 +105,7 @@ public sealed partial class CompanionEndToEndTests
 
             using var scrape = await client.GetAsync("/metrics");
             Assert.Equal("text/plain; version=0.0.4; charset=utf-8", scrape.Content.Headers.ContentType?.ToString());
+            Assert.Contains("\nprocess_start_time_seconds ", await scrape.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             using var openMetrics = new HttpRequestMessage(HttpMethod.Get, "/metrics");
             openMetrics.Headers.TryAddWithoutValidation("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5");
             using var openMetricsScrape = await client.SendAsync(openMetrics);
