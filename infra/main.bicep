@@ -37,6 +37,9 @@ param gatewayMaximumInstanceCount int = 100
 @maxValue(1000)
 param companionMaximumInstanceCount int = 1
 
+@description('Serve the companion\'s /metrics without a function key (for a Prometheus on a private network). OTLP ingest always needs the key.')
+param companionMetricsAnonymous bool = false
+
 @description('GATEWAY_CONFIG app setting of the gateway: a krakend.json path in the package or the JSON itself; empty uses the embedded default.')
 param gatewayConfig string = ''
 
@@ -113,6 +116,7 @@ module companion 'app/functionapp.bicep' = {
     maximumInstanceCount: companionMaximumInstanceCount
     disabledFunctions: [
       'gateway'
+      companionMetricsAnonymous ? 'metrics' : 'metrics-anonymous'
     ]
     appSettings: { GATEWAY_ROLE: 'companion' }
   }
@@ -138,6 +142,7 @@ module gateway 'app/functionapp.bicep' = {
     maximumInstanceCount: gatewayMaximumInstanceCount
     disabledFunctions: [
       'metrics'
+      'metrics-anonymous'
       'otlp'
     ]
     appSettings: empty(gatewayConfig) ? {} : { GATEWAY_CONFIG: gatewayConfig }

@@ -68,8 +68,13 @@ public sealed class BicepTests
         Assert.Equal("companion", Parameter(companion, "serviceName").GetString());
         Assert.Equal("deployment-gateway", Parameter(gateway, "deploymentContainerName").GetString());
         Assert.Equal("deployment-companion", Parameter(companion, "deploymentContainerName").GetString());
-        Assert.Equal(["metrics", "otlp"], Parameter(gateway, "disabledFunctions").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(["gateway"], Parameter(companion, "disabledFunctions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["metrics", "metrics-anonymous", "otlp"], Parameter(gateway, "disabledFunctions").EnumerateArray().Select(e => e.GetString()));
+
+        // The companion's /metrics needs a function key unless companionMetricsAnonymous swaps in the anonymous twin.
+        Assert.Equal(
+            ["gateway", "[if(parameters('companionMetricsAnonymous'), 'metrics', 'metrics-anonymous')]"],
+            Parameter(companion, "disabledFunctions").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(root.GetProperty("parameters").GetProperty("companionMetricsAnonymous").GetProperty("defaultValue").GetBoolean());
         Assert.Equal("companion", Parameter(companion, "appSettings").GetProperty("GATEWAY_ROLE").GetString());
         Assert.Contains("companion", Parameter(gateway, "companionAppName").GetString(), StringComparison.Ordinal);
         Assert.False(ModuleParameters(companion).TryGetProperty("companionAppName", out _));
