@@ -28,6 +28,7 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
     private readonly List<IAsyncDisposable> _servers = [];
     private readonly List<PrometheusMetricsServer> _prometheusServers = [];
     private bool _usesMeterProvider;
+    private Export.AzureMonitor.AppServiceManagedIdentityCredential? _credential;
 
     private TelemetryRuntime(TelemetryOptions options, TelemetryRuntimeSettings settings, TelemetrySources sources, ILogger logger)
     {
@@ -123,6 +124,7 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
 
         TracerProvider?.Dispose();
         MeterProvider?.Dispose();
+        _credential?.Dispose();
         Sources.Dispose();
     }
 
@@ -269,10 +271,24 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
             metering.AddMeter(PrometheusMetricsExporterOptions.RuntimeMeterName);
         }
 
+        Export.AzureMonitor.AppServiceManagedIdentityCredential? credential = null;
+        if (Options.Exporters.AzureMonitor.Count > 0)
+        {
+            // Application Insights with local authentication off (as infra/ deploys it) takes Entra ID tokens only.
+            credential = Export.AzureMonitor.AppServiceManagedIdentityCredential.FromSettings(Settings.GetSetting ?? System.Environment.GetEnvironmentVariable, out var credentialError);
+            if (credentialError is not null)
+            {
+                Problem(credentialError);
+            }
+
+            _credential = credential;
+        }
+
         foreach (var azureMonitor in Options.Exporters.AzureMonitor)
         {
             var export = Export.AzureMonitor.AzureMonitorExport.Create(azureMonitor, Settings.Environment, new Export.AzureMonitor.AzureMonitorExportSettings
             {
+                Credential = credential,
                 MetricExportInterval = Options.MetricReportingPeriod,
                 SamplingRatio = Options.TraceSampling == TraceSampling.ParentBasedTraceIdRatio ? (float)Options.TraceSampleRate : 1.0f,
             });
