@@ -25,19 +25,7 @@ public static partial class GatewayHost
     {
         timeProvider ??= TimeProvider.System;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        // One line per event: the Functions host captures stdout/stderr line by line into its own logs.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.UseUtcTimestamp = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-
-        // With its logger on, ASP.NET Core starts an Activity per request (for log scopes) that our layers do not use.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        HostLogging.Configure(builder.Logging);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
