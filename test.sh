@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Installs what the tests need first:
 #   - clang and zlib (Debian packages) for the native AOT publish test;
-#   - promtool (Debian package prometheus) for the Prometheus exposition check.
+#   - promtool (Debian package prometheus) for the Prometheus exposition check;
+#   - Azurite (npm package azurite, into artifacts/tools) for the companion's Blob Storage persistence tests.
 # Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Routing").
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,6 +23,11 @@ fi
 if ! command -v promtool >/dev/null 2>&1; then
   echo "test.sh: installing prometheus (promtool) for the exposition check" >&2
   apt_install --no-install-recommends prometheus
+fi
+
+if [ ! -x artifacts/tools/node_modules/.bin/azurite-blob ]; then
+  echo "test.sh: installing azurite (npm) into artifacts/tools for the companion persistence tests" >&2
+  npm install --prefix "$PWD/artifacts/tools" --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null
 fi
 
 results="artifacts/test-results"

@@ -16,14 +16,19 @@ public sealed class CompanionEndpoints
 {
     private readonly CompanionOptions _options;
     private readonly MetricAggregator _aggregator;
+    private readonly Func<CancellationToken, Task<IReadOnlyList<MetricFamily>>>? _collectMerged;
     private int _pushesInFlight;
 
-    public CompanionEndpoints(CompanionOptions options, MetricAggregator aggregator)
+    /// <param name="options">Routes and limits.</param>
+    /// <param name="aggregator">Where pushes go.</param>
+    /// <param name="collectMerged">What <c>/metrics</c> shows when the state is sharded (every shard merged); null: the aggregator's own state.</param>
+    public CompanionEndpoints(CompanionOptions options, MetricAggregator aggregator, Func<CancellationToken, Task<IReadOnlyList<MetricFamily>>>? collectMerged = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(aggregator);
         _options = options;
         _aggregator = aggregator;
+        _collectMerged = collectMerged;
     }
 
     public MetricAggregator Aggregator => _aggregator;
@@ -122,7 +127,8 @@ public sealed class CompanionEndpoints
     {
         var openMetrics = PrometheusTextWriter.AcceptsOpenMetrics(context.Request.Headers.Accept.ToString());
         // The aggregate, plus the companion's own process (process_start_time_seconds tells a restart, i.e. a reset).
-        var families = _aggregator.Collect().Concat(ProcessMetrics.Collect());
+        var aggregate = _collectMerged is null ? _aggregator.Collect() : await _collectMerged(context.RequestAborted).ConfigureAwait(false);
+        var families = aggregate.Concat(ProcessMetrics.Collect());
         var text = openMetrics ? PrometheusTextWriter.RenderOpenMetrics(families) : PrometheusTextWriter.Render(families);
         var bytes = System.Text.Encoding.UTF8.GetBytes(text);
         var response = context.Response;
