@@ -38,6 +38,8 @@ if (commandLine.Command == GatewayCommand.Companion
     var companionOptions = new CompanionOptions
     {
         IngestPath = Environment.GetEnvironmentVariable(CompanionOptions.IngestPathSetting) is { Length: > 1 } ingestPath && ingestPath[0] == '/' ? ingestPath : "/v1/metrics",
+        StorageConnectionString = commandLine.Storage,
+        InstanceId = commandLine.InstanceId,
     };
     var listenOn = customHandlerPort is { } handlerPort
         ? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, handlerPort)

@@ -25,7 +25,7 @@ public sealed record CommandLine
         Usage:
           FunctionApp [run] [-c|--config krakend.json] [-p|--port N] [--listen-ip IP]
           FunctionApp check -c|--config krakend.json
-          FunctionApp companion [-p|--port N] [--listen-ip IP]
+          FunctionApp companion [-p|--port N] [--listen-ip IP] [--storage CONNECTION-STRING] [--instance-id ID]
           FunctionApp --help | --version
 
         Without -c the configuration comes from the GATEWAY_CONFIG setting (a path, or the JSON itself),
@@ -33,14 +33,22 @@ public sealed record CommandLine
         the gateway listens on 127.0.0.1 at that port only, and -p/--listen-ip are ignored.
 
         companion runs the aggregating metrics companion (POST /v1/metrics for OTLP pushes, GET /metrics for
-        Prometheus), on port 9091 unless -p says otherwise. Under the Functions host the same binary is the companion
-        when the GATEWAY_ROLE setting is "companion".
+        Prometheus), on port 9091 unless -p says otherwise. Its state goes to the Blob Storage account of --storage
+        (else the AzureWebJobsStorage setting), as the shard --instance-id (else COMPANION_INSTANCE_ID); without one
+        it stays in memory. Under the Functions host the same binary is the companion when the GATEWAY_ROLE setting
+        is "companion".
         """;
 
     public GatewayCommand Command { get; init; } = GatewayCommand.Run;
     public string? ConfigPath { get; init; }
     public int? Port { get; init; }
     public IPAddress? ListenIp { get; init; }
+
+    /// <summary><c>--storage</c>: the companion's Blob Storage connection string.</summary>
+    public string? Storage { get; init; }
+
+    /// <summary><c>--instance-id</c>: the companion's shard id.</summary>
+    public string? InstanceId { get; init; }
 
     public static CommandLine Parse(string[] args, out string? error)
     {
@@ -128,6 +136,12 @@ public sealed record CommandLine
                     }
 
                     break;
+                case "--storage":
+                    result = result with { Storage = Value() };
+                    break;
+                case "--instance-id":
+                    result = result with { InstanceId = Value() };
+                    break;
                 case "-d" or "--debug":
                     // KrakenD's -d turns on the debug endpoint; ours is configured in krakend.json. Accepted for habit.
                     break;
@@ -150,6 +164,14 @@ public sealed record CommandLine
         if (result.Command == GatewayCommand.Check && result.ConfigPath is null)
         {
             error = "check needs -c path/to/krakend.json";
+        }
+        else if (result.Command != GatewayCommand.Companion && (result.Storage is not null || result.InstanceId is not null))
+        {
+            error = "--storage and --instance-id belong to the companion command";
+        }
+        else if (result.Command == GatewayCommand.Companion && result.ConfigPath is not null)
+        {
+            error = "the companion takes no krakend.json";
         }
 
         return result;

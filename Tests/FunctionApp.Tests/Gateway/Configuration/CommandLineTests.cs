@@ -181,4 +181,34 @@ public sealed class CommandLineTests
         Assert.Null(error);
         Assert.Equal(GatewayCommand.Help, result.Command);
     }
+
+    [Fact]
+    public void Parse_CompanionWithStorageAndInstanceId_ReadsThem()
+    {
+        var result = CommandLine.Parse(["companion", "-p", "9191", "--storage", "UseDevelopmentStorage=true", "--instance-id", "c1"], out var error);
+
+        Assert.Null(error);
+        Assert.Equal(GatewayCommand.Companion, result.Command);
+        Assert.Equal(9191, result.Port);
+        Assert.Equal("UseDevelopmentStorage=true", result.Storage);
+        Assert.Equal("c1", result.InstanceId);
+    }
+
+    [Theory]
+    [InlineData("--storage", "x")]
+    [InlineData("--instance-id", "x")]
+    public void Parse_CompanionOptionsOnTheGateway_AreRefused(string option, string value)
+    {
+        CommandLine.Parse(["run", option, value], out var error);
+
+        Assert.Equal("--storage and --instance-id belong to the companion command", error);
+    }
+
+    [Fact]
+    public void Parse_CompanionWithConfig_IsRefused()
+    {
+        CommandLine.Parse(["companion", "-c", "krakend.json"], out var error);
+
+        Assert.Equal("the companion takes no krakend.json", error);
+    }
 }
