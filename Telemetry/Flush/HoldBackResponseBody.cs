@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
+using Telemetry.Instrumentation;
 
 namespace Telemetry.Flush;
 
@@ -309,22 +310,8 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
         _writerException = exception;
     }
 
-    private sealed class HoldBackStream(HoldBackResponseBody owner) : Stream
+    private sealed class HoldBackStream(HoldBackResponseBody owner) : WriteOnlyStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override void Flush()
         {
             if (owner._released || owner._forwarded)
@@ -339,12 +326,6 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
 
         public override async Task FlushAsync(CancellationToken cancellationToken) =>
             await owner.FlushAsync(cancellationToken).ConfigureAwait(false);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => owner.Write(buffer.AsSpan(offset, count));
 

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
+using Telemetry.Instrumentation;
 
 namespace Telemetry.Layers.Global;
 
@@ -33,33 +34,13 @@ internal sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : IHt
 
     public Task CompleteAsync() => Inner.CompleteAsync();
 
-    private sealed class CountingStream(CountingResponseBody owner) : Stream
+    private sealed class CountingStream(CountingResponseBody owner) : WriteOnlyStream
     {
         private Stream Target => owner.Inner.Stream;
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override void Flush() => Target.Flush();
 
         public override Task FlushAsync(CancellationToken cancellationToken) => Target.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count)
         {
