@@ -72,9 +72,8 @@ public static partial class CompanionHost
 
         if (persistence is not null)
         {
-            // Durable: the shard is written every PersistInterval when it changed, and on shutdown. Retirement stays
-            // off: folding on one shard what another shard also holds would count it twice (it must run on the merged
-            // state under a lease, which is not there yet), so bookkeeping grows until then.
+            // Durable: the shard is written every PersistInterval when it changed (and at least every heartbeat), and
+            // on shutdown. Retirement runs on the merged state of every shard, by whichever companion holds the lease.
             var shard = persistence;
             var persistLoop = Task.CompletedTask;
             var loopStop = new CancellationTokenSource();
@@ -116,6 +115,10 @@ public static partial class CompanionHost
         app.Lifetime.ApplicationStopping.Register(retirement.Dispose);
         return app;
     }
+
+    /// <summary>Runs a retirement round now when this companion gets the lease (tests; the host runs one every few minutes).</summary>
+    public static Task<SharedRetirementResult?> RunRetirementRoundAsync(WebApplication app) =>
+        app.Services.GetRequiredService<ShardPersistence>().RunRetirementRoundAsync();
 
     /// <summary>Writes the companion's shard now when it changed (tests; the host does it every PersistInterval).</summary>
     public static Task<bool> PersistNowAsync(WebApplication app)

@@ -335,6 +335,14 @@ internal sealed class SeriesState(string key, MetricLabel[] labels)
         }
     }
 
+    public void ClearBase()
+    {
+        HasBase = false;
+        BaseValue = 0;
+        BaseCount = 0;
+        BaseBuckets = null;
+    }
+
     /// <summary>Restores a base read from a snapshot.</summary>
     public void SetBase(double value, ulong count, ulong[]? buckets)
     {

@@ -65,6 +65,21 @@ public sealed class AggregatorSnapshot
         return new(merged);
     }
 
+    /// <summary>A copy without retired bases: what a shard adds to a retirement round beyond its own base.</summary>
+    public AggregatorSnapshot WithoutBases()
+    {
+        var copy = State.Clone();
+        foreach (var metric in copy.Metrics.Values)
+        {
+            foreach (var series in metric.Series.Values)
+            {
+                series.ClearBase();
+            }
+        }
+
+        return new(copy);
+    }
+
     /// <inheritdoc cref="Merge(IEnumerable{AggregatorSnapshot})"/>
     public static AggregatorSnapshot Merge(params AggregatorSnapshot[] snapshots) => Merge((IEnumerable<AggregatorSnapshot>)snapshots);
 }

@@ -225,6 +225,152 @@ public sealed class MetricAggregator
         }
     }
 
+    /// <summary>
+    /// Learns the retirements a shared retirement round recorded (storage mode, where no shard folds on its own): an
+    /// instance whose newest point here is not newer than its tombstone's was folded already, so its entries and
+    /// bookkeeping go; one that pushed newer points since is resumed (its runs up to the tombstone are dropped or
+    /// baselined, as when a retired id pushes again); a tombstone of an instance not held here is kept, so a later
+    /// push of it resumes instead of counting what was folded again. Tombstones past their retention are forgotten.
+    /// Returns how many instances were dropped.
+    /// </summary>
+    public int ApplyRetirements(AggregatorSnapshot retired)
+    {
+        ArgumentNullException.ThrowIfNull(retired);
+        lock (_lock)
+        {
+            var dropped = new HashSet<InstanceState>();
+            foreach (var tombstone in retired.State.Tombstones.Values)
+            {
+                if (_state.Tombstones.TryGetValue(tombstone.Id, out var known) && known.LastPointNano >= tombstone.LastPointNano)
+                {
+                    continue;
+                }
+
+                if (!_state.Instances.TryGetValue(tombstone.Id, out var instance))
+                {
+                    _state.Tombstones[tombstone.Id] = tombstone;
+                }
+                else if (instance.LastPointNano <= tombstone.LastPointNano)
+                {
+                    dropped.Add(instance);
+                    _state.Instances.Remove(instance.Id);
+                    _state.Tombstones[tombstone.Id] = tombstone;
+                }
+                else if (instance.ResumedAfterNano < tombstone.LastPointNano)
+                {
+                    Resume(instance, tombstone.LastPointNano);
+                }
+            }
+
+            if (dropped.Count > 0)
+            {
+                foreach (var metric in _state.Metrics.Values.ToList())
+                {
+                    foreach (var series in metric.Series.Values.ToList())
+                    {
+                        series.Entries.RemoveAll(e => dropped.Contains(e.Instance));
+                        if (series.Entries.Count == 0 && !series.HasBase)
+                        {
+                            metric.Series.Remove(series.Key);
+                        }
+                    }
+
+                    if (metric.Series.Count == 0)
+                    {
+                        _state.Metrics.Remove(metric.Name);
+                    }
+                }
+            }
+
+            var forgetBefore = _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.TombstoneRetention.TotalMilliseconds;
+            foreach (var tombstone in _state.Tombstones.Values.Where(t => t.RetiredAtUnixMs < forgetBefore).ToList())
+            {
+                _state.Tombstones.Remove(tombstone.Id);
+            }
+
+            _state.Recount();
+            return dropped.Count;
+        }
+    }
+
+    /// <summary>
+    /// Takes the retired bases of <paramref name="absorbed"/> (this aggregator's own earlier persisted state, which a
+    /// retirement round absorbed into the shared retired state) out of this state, so they count once. Its entries
+    /// stay: the newest point wins, so holding them twice changes nothing.
+    /// </summary>
+    public void SubtractBases(AggregatorSnapshot absorbed)
+    {
+        ArgumentNullException.ThrowIfNull(absorbed);
+        lock (_lock)
+        {
+            foreach (var source in absorbed.State.Metrics.Values)
+            {
+                if (!_state.Metrics.TryGetValue(source.Name, out var metric) || metric.Type != source.Type)
+                {
+                    continue;
+                }
+
+                foreach (var sourceSeries in source.Series.Values.Where(static s => s.HasBase))
+                {
+                    if (!metric.Series.TryGetValue(sourceSeries.Key, out var series))
+                    {
+                        series = new SeriesState(sourceSeries.Key, sourceSeries.Labels) { Bounds = sourceSeries.Bounds };
+                        metric.Series.Add(series.Key, series);
+                    }
+
+                    series.SubtractFromBase(new RunRecord { Value = sourceSeries.BaseValue, Count = sourceSeries.BaseCount, Buckets = sourceSeries.BaseBuckets });
+                }
+            }
+
+            _state.Recount();
+        }
+    }
+
+    /// <summary>A resumed instance's runs: those not newer than the fold are dropped; those it continued are baselined.</summary>
+    private void Resume(InstanceState instance, ulong foldedThroughNano)
+    {
+        instance.ResumedAfterNano = foldedThroughNano;
+        _self.InstancesResumed++;
+        foreach (var metric in _state.Metrics.Values)
+        {
+            foreach (var series in metric.Series.Values)
+            {
+                var index = series.IndexOf(instance.Id);
+                if (index < 0)
+                {
+                    continue;
+                }
+
+                var entry = series.Entries[index];
+                if (metric.Type == MetricFamilyType.Gauge || entry.IsDelta)
+                {
+                    continue;
+                }
+
+                var kept = new List<RunRecord>();
+                foreach (var run in entry.AllRuns())
+                {
+                    if (run.Time <= foldedThroughNano)
+                    {
+                        continue;
+                    }
+
+                    BaselineIfResumed(instance, series, run);
+                    kept.Add(run);
+                }
+
+                if (kept.Count == 0)
+                {
+                    series.Entries.RemoveAt(index);
+                    continue;
+                }
+
+                entry.Current = kept[^1];
+                entry.Previous = kept.Count > 1 ? kept.GetRange(0, kept.Count - 1) : null;
+            }
+        }
+    }
+
     /// <summary>Hook for the persistence layer: a successful persist and how long it took.</summary>
     public void RecordPersist(TimeSpan duration, DateTimeOffset completedAt)
     {

@@ -3,13 +3,15 @@ using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace Telemetry.Aggregation.Persistence;
 
 /// <summary>
 /// The companion's shards in Blob Storage: one blob per companion instance, <c>shards/&lt;instance-id&gt;.bin</c> in
 /// the <c>companion-state</c> container, holding that instance's <see cref="AggregatorSnapshot.ToBytes"/>. Each
-/// instance writes only its own blob (single writer); readers merge them all.
+/// instance writes only its own blob (single writer); readers merge them all. Beside them, <c>retired.bin</c> holds
+/// the shared retired state, written only by the holder of its lease (see <see cref="SharedRetirement"/>).
 /// </summary>
 public sealed class BlobShardStore
 {
@@ -18,6 +20,8 @@ public sealed class BlobShardStore
 
     private const string ShardPrefix = "shards/";
     private const string ShardSuffix = ".bin";
+    private const string RetiredBlobName = "retired.bin";
+    private const string AbsorbedMetadataKey = "absorbed";
     private readonly BlobContainerClient _container;
 
     public BlobShardStore(BlobContainerClient container)
@@ -85,22 +89,35 @@ public sealed class BlobShardStore
         }
     }
 
-    /// <summary>Replaces the shard of <paramref name="instanceId"/>.</summary>
-    public async Task WriteShardAsync(string instanceId, byte[] snapshotBytes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes this instance's shard, on condition that it is still the version this instance last wrote or read
+    /// (<paramref name="expectedETag"/>; null: that it does not exist). Returns the new version, or null when the
+    /// condition failed: the shard changed, was absorbed and deleted, or is leased by the retirement round.
+    /// </summary>
+    public async Task<string?> TryWriteShardAsync(string instanceId, byte[] snapshotBytes, string? expectedETag, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshotBytes);
         var blob = _container.GetBlobClient(ShardBlobName(instanceId));
-        await blob.UploadAsync(new BinaryData(snapshotBytes), overwrite: true, cancellationToken).ConfigureAwait(false);
+        var conditions = expectedETag is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = new ETag(expectedETag) };
+        try
+        {
+            var info = await blob.UploadAsync(new BinaryData(snapshotBytes), new BlobUploadOptions { Conditions = conditions }, cancellationToken).ConfigureAwait(false);
+            return Normalize(info.Value.ETag);
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+        {
+            return null;
+        }
     }
 
-    /// <summary>The bytes of one shard, or null when it does not exist.</summary>
-    public async Task<byte[]?> ReadShardAsync(string instanceId, CancellationToken cancellationToken = default)
+    /// <summary>The bytes and version of one shard, or null when it does not exist.</summary>
+    public async Task<StoredShard?> ReadShardAsync(string instanceId, CancellationToken cancellationToken = default)
     {
         var blob = _container.GetBlobClient(ShardBlobName(instanceId));
         try
         {
             var content = await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            return content.Value.Content.ToArray();
+            return new StoredShard(instanceId, content.Value.Content.ToArray(), Normalize(content.Value.Details.ETag), content.Value.Details.LastModified);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -108,10 +125,24 @@ public sealed class BlobShardStore
         }
     }
 
-    /// <summary>Every shard: (instance id, bytes). A shard deleted while listing is skipped.</summary>
-    public async Task<IReadOnlyList<KeyValuePair<string, byte[]>>> ReadAllShardsAsync(CancellationToken cancellationToken = default)
+    /// <summary>The current version of a shard (null when it does not exist) and whether it is leased.</summary>
+    public async Task<(string? ETag, bool Leased)> ShardVersionAsync(string instanceId, CancellationToken cancellationToken = default)
     {
-        var shards = new List<KeyValuePair<string, byte[]>>();
+        try
+        {
+            var properties = await _container.GetBlobClient(ShardBlobName(instanceId)).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return (Normalize(properties.Value.ETag), properties.Value.LeaseState == LeaseState.Leased);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return (null, false);
+        }
+    }
+
+    /// <summary>Every shard with its version and last write time. A shard deleted while listing is skipped.</summary>
+    public async Task<IReadOnlyList<StoredShard>> ReadAllShardsAsync(CancellationToken cancellationToken = default)
+    {
+        var shards = new List<StoredShard>();
         await foreach (var item in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = ShardPrefix }, cancellationToken).ConfigureAwait(false))
         {
             if (!item.Name.EndsWith(ShardSuffix, StringComparison.Ordinal))
@@ -123,7 +154,7 @@ public sealed class BlobShardStore
             try
             {
                 var content = await _container.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-                shards.Add(new(id, content.Value.Content.ToArray()));
+                shards.Add(new StoredShard(id, content.Value.Content.ToArray(), Normalize(content.Value.Details.ETag), content.Value.Details.LastModified));
             }
             catch (RequestFailedException e) when (e.Status == 404)
             {
@@ -133,4 +164,105 @@ public sealed class BlobShardStore
 
         return shards;
     }
+
+    /// <summary>
+    /// The shared retired state (<c>retired.bin</c>): the snapshot the retirement rounds write, and the list of
+    /// shards absorbed into it. Null when no round has run yet. With <paramref name="unlessETag"/>, returns the
+    /// same object's <see cref="RetiredState.Unchanged"/> marker when the blob still has that version.
+    /// </summary>
+    public async Task<RetiredState?> ReadRetiredAsync(string? unlessETag = null, CancellationToken cancellationToken = default)
+    {
+        var blob = _container.GetBlobClient(RetiredBlobName);
+        try
+        {
+            var options = new BlobDownloadOptions { Conditions = unlessETag is null ? null : new BlobRequestConditions { IfNoneMatch = new ETag(unlessETag) } };
+            var content = await blob.DownloadContentAsync(options, cancellationToken).ConfigureAwait(false);
+            if (content.GetRawResponse().Status == 304)
+            {
+                return RetiredState.Unchanged;
+            }
+
+            var details = content.Value.Details;
+            var absorbed = details.Metadata.TryGetValue(AbsorbedMetadataKey, out var list) ? AbsorbedShard.ParseList(list) : [];
+            return new RetiredState(content.Value.Content.ToArray(), Normalize(details.ETag), absorbed);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+        catch (RequestFailedException e) when (e.Status == 304)
+        {
+            return RetiredState.Unchanged;
+        }
+    }
+
+    /// <summary>
+    /// Takes the lease that makes its holder the only one running a retirement round (creating the retired blob,
+    /// empty, when missing). Null when another companion holds it.
+    /// </summary>
+    public async Task<BlobLeaseClient?> TryAcquireRetirementLeaseAsync(byte[] emptySnapshot, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        var blob = _container.GetBlobClient(RetiredBlobName);
+        try
+        {
+            await blob.UploadAsync(new BinaryData(emptySnapshot), new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            // It exists already (or is leased): fine.
+        }
+
+        var lease = blob.GetBlobLeaseClient();
+        try
+        {
+            await lease.AcquireAsync(duration, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return lease;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Replaces the retired state under the round's lease.</summary>
+    public async Task WriteRetiredAsync(byte[] snapshotBytes, IReadOnlyList<AbsorbedShard> absorbed, string leaseId, CancellationToken cancellationToken = default)
+    {
+        var blob = _container.GetBlobClient(RetiredBlobName);
+        await blob.UploadAsync(new BinaryData(snapshotBytes), new BlobUploadOptions
+        {
+            Conditions = new BlobRequestConditions { LeaseId = leaseId },
+            Metadata = new Dictionary<string, string> { [AbsorbedMetadataKey] = AbsorbedShard.FormatList(absorbed) },
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Leases a shard for its absorption, on condition that it is still at <paramref name="eTag"/>. Null when it changed or is leased.</summary>
+    public async Task<BlobLeaseClient?> TryLeaseShardAsync(string instanceId, string eTag, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        var lease = _container.GetBlobClient(ShardBlobName(instanceId)).GetBlobLeaseClient();
+        try
+        {
+            await lease.AcquireAsync(duration, new RequestConditions { IfMatch = new ETag(eTag) }, cancellationToken).ConfigureAwait(false);
+            return lease;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes an absorbed shard under its lease. False when it is gone already.</summary>
+    public async Task<bool> DeleteShardAsync(string instanceId, string leaseId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _container.GetBlobClient(ShardBlobName(instanceId)).DeleteAsync(conditions: new BlobRequestConditions { LeaseId = leaseId }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    private static string Normalize(ETag eTag) => eTag.ToString().Trim('"');
 }
