@@ -7,6 +7,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Telemetry.Configuration;
+using Telemetry.Export.Companion;
 using Telemetry.Flush;
 using Telemetry.Functions;
 using Telemetry.Instrumentation;
@@ -63,6 +64,9 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
 
     /// <summary>The standalone <c>/metrics</c> servers of the <c>prometheus</c> exporters (none in Functions mode).</summary>
     public IReadOnlyList<PrometheusMetricsServer> PrometheusServers => _prometheusServers;
+
+    /// <summary>How long one push to the companion may take (the OTLP exporters' default).</summary>
+    private static readonly TimeSpan CompanionPushTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Where metrics are pushed for the aggregating companion (Functions mode), if anywhere.</summary>
     public Uri? CompanionEndpoint { get; private set; }
@@ -313,7 +317,7 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
     }
 
     /// <summary>
-    /// The seam to the aggregating companion (Functions mode): OTLP/HTTP pushes of cumulative values to the
+    /// The seam to the aggregating companion (Functions mode): OTLP/HTTP pushes (<see cref="CompanionPushExporter"/>) to the
     /// exporter's <c>companion_url</c> (else <c>METRICS_COMPANION_URL</c>), authenticated with its function key.
     /// </summary>
     private bool AddCompanionPush(PrometheusExporterOptions prometheus, MeterProviderBuilder metering)
@@ -338,14 +342,13 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
             companion = new Uri(companion, "/v1/metrics");
         }
 
-        var connection = new OtlpConnection(companion, OtlpProtocol.HttpProtobuf, companion.Scheme == Uri.UriSchemeHttps, headers);
-        var exporterOptions = Export.Otlp.OtlpExporterFactory.CreateOptions(connection, Export.Otlp.OtlpSignal.Metrics);
-        exporterOptions.Endpoint = companion;
         var period = (int)Options.MetricReportingPeriod.TotalMilliseconds;
-        metering.AddReader(new PeriodicExportingMetricReader(new OpenTelemetry.Exporter.OtlpMetricExporter(exporterOptions), period, exporterOptions.TimeoutMilliseconds)
+        var exporter = new CompanionPushExporter(companion, headers, CompanionPushTimeout);
+        metering.AddReader(new PeriodicExportingMetricReader(exporter, period, (int)CompanionPushTimeout.TotalMilliseconds)
         {
-            // Cumulative values per instance: the companion keeps the newest per (instance, series), so a lost,
-            // repeated or reordered push never changes a total.
+            // Cumulative values per instance, of the series that changed since the companion last acknowledged
+            // them: it keeps the newest per (instance, series), so a lost, repeated or reordered push never changes
+            // a total, and the next push repairs a lost one.
             TemporalityPreference = MetricReaderTemporalityPreference.Cumulative,
         });
         CompanionEndpoint = companion;
