@@ -107,37 +107,49 @@ public sealed class OtlpRequestBody : IDisposable
         return new(OtlpBodyStatus.TooLarge, $"the request body is larger than {maxBytes} bytes", null, 0);
     }
 
-    /// <summary>Reads up to <paramref name="maxBytes"/> + 1 bytes: one more than allowed proves the body too large.</summary>
+    /// <summary>
+    /// Reads up to <paramref name="maxBytes"/> bytes into a pooled buffer that doubles as needed, never beyond
+    /// <paramref name="maxBytes"/>: the pool rounds sizes up to a power of two, so renting one byte more than the cap
+    /// would cost twice the cap (32 MiB for a 16 MiB cap). Once the buffer holds the cap, one more byte read into a
+    /// one-byte probe proves the body too large.
+    /// </summary>
     private static async Task<OtlpRequestBody> ReadToLimitAsync(Stream source, int maxBytes, CancellationToken cancellationToken)
     {
         var pool = ArrayPool<byte>.Shared;
-        var capacity = maxBytes + 1;
-        var buffer = pool.Rent(Math.Min(InitialBufferBytes, capacity));
+        var buffer = pool.Rent(Math.Clamp(maxBytes, 1, InitialBufferBytes));
         var length = 0;
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
+                var room = Math.Min(buffer.Length, maxBytes);
+                if (length == room)
                 {
-                    var larger = pool.Rent((int)Math.Min((long)buffer.Length * 2, capacity));
+                    if (room == maxBytes)
+                    {
+                        if (await source.ReadAsync(new byte[1], cancellationToken) > 0)
+                        {
+                            pool.Return(buffer);
+                            return TooLarge(null, maxBytes);
+                        }
+
+                        break;
+                    }
+
+                    var larger = pool.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     pool.Return(buffer);
                     buffer = larger;
+                    continue;
                 }
 
-                var read = await source.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, capacity) - length), cancellationToken);
+                var read = await source.ReadAsync(buffer.AsMemory(length, room - length), cancellationToken);
                 if (read == 0)
                 {
                     break;
                 }
 
                 length += read;
-                if (length > maxBytes)
-                {
-                    pool.Return(buffer);
-                    return TooLarge(null, maxBytes);
-                }
             }
         }
         catch
