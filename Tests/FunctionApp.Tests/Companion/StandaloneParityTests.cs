@@ -1,0 +1,65 @@
+using System.Net;
+using FunctionApp.Companion;
+using FunctionApp.Tests.Telemetry.Prometheus;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Telemetry.Export.Companion;
+
+namespace FunctionApp.Tests.Companion;
+
+/// <summary>
+/// The same recordings give the same exposition standalone (the gateway's own <c>/metrics</c>) and in Functions mode
+/// (pushed to the companion, which aggregates and renders them): one naming and rendering engine, so dashboards and
+/// alerts work unchanged when a gateway moves from a VM to Azure Functions.
+/// </summary>
+public sealed class StandaloneParityTests
+{
+    [Fact]
+    public async Task EveryKrakenDFamily_RendersTheSame_StandaloneAndThroughTheCompanion()
+    {
+        using var standalone = new PrometheusMetricsExporterTests.Harness();
+        var companion = CompanionHost.Build(new CompanionOptions { ReadEnvironment = false }, new IPEndPoint(IPAddress.Loopback, 0), answersHostProbe: false);
+        await companion.StartAsync();
+        try
+        {
+            var ingest = new Uri(new Uri(companion.Urls.First()), "/v1/metrics");
+            using var push = new CompanionPushExporter(ingest, new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
+            using var pushing = Sdk.CreateMeterProviderBuilder()
+                .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("gateway", serviceInstanceId: "instance-1"))
+                .AddMeter(standalone.MeterName)
+                .AddReader(new BaseExportingMetricReader(push) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative })
+                .Build();
+
+            PrometheusMetricsExporterTests.RecordEveryKrakenDInstrument(standalone.Meter, describe: true);
+            Assert.True(pushing.ForceFlush(10_000));
+
+            using var client = new HttpClient();
+            var aggregated = GatewayFamilies(await client.GetStringAsync(new Uri(new Uri(companion.Urls.First()), "/metrics")));
+            var own = GatewayFamilies(standalone.Scrape());
+
+            Assert.NotEmpty(own);
+            Assert.Equal(own, aggregated);
+        }
+        finally
+        {
+            await companion.StopAsync();
+            await companion.DisposeAsync();
+        }
+    }
+
+    /// <summary>The HELP, TYPE and sample lines of the gateway's own families, sorted (the order of families may differ).</summary>
+    private static string[] GatewayFamilies(string exposition) =>
+    [
+        .. exposition.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(static line => Family(line) is { } name && (name.StartsWith("http_", StringComparison.Ordinal) || name.StartsWith("krakend_", StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal),
+    ];
+
+    private static string? Family(string line)
+    {
+        var text = line.StartsWith("# HELP ", StringComparison.Ordinal) || line.StartsWith("# TYPE ", StringComparison.Ordinal) ? line[7..] : line;
+        var end = text.IndexOfAny([' ', '{']);
+        return end > 0 ? text[..end] : null;
+    }
+}
