@@ -18,6 +18,7 @@ public sealed class CompanionEndpoints
     private readonly MetricAggregator _aggregator;
     private readonly Func<CancellationToken, Task<IReadOnlyList<MetricFamily>>>? _collectMerged;
     private int _pushesInFlight;
+    private ExpositionBuffer? _scrapeBuffer;
 
     /// <param name="options">Routes and limits.</param>
     /// <param name="aggregator">Where pushes go.</param>
@@ -129,15 +130,29 @@ public sealed class CompanionEndpoints
         // The aggregate, plus the companion's own process (process_start_time_seconds tells a restart, i.e. a reset).
         var aggregate = _collectMerged is null ? _aggregator.Collect() : await _collectMerged(context.RequestAborted).ConfigureAwait(false);
         var families = aggregate.Concat(ProcessMetrics.Collect());
-        var text = openMetrics ? PrometheusTextWriter.RenderOpenMetrics(families) : PrometheusTextWriter.Render(families);
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = openMetrics ? PrometheusTextWriter.OpenMetricsContentType : PrometheusTextWriter.ContentType;
-        response.ContentLength = bytes.Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
+
+        // Rendered as UTF-8 straight into a pooled buffer kept between scrapes (one at a time; a concurrent scrape
+        // gets its own), so a scrape allocates no text, string or array of the exposition's size.
+        var buffer = Interlocked.Exchange(ref _scrapeBuffer, null) ?? new ExpositionBuffer();
+        try
         {
-            await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            buffer.Reset();
+            PrometheusTextWriter.Write(families, buffer, openMetrics);
+            var response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = openMetrics ? PrometheusTextWriter.OpenMetricsContentType : PrometheusTextWriter.ContentType;
+            response.ContentLength = buffer.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await buffer.CopyToAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (Interlocked.CompareExchange(ref _scrapeBuffer, buffer, null) is not null)
+            {
+                buffer.Dispose();
+            }
         }
     }
 

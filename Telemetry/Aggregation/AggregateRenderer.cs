@@ -5,25 +5,30 @@ namespace Telemetry.Aggregation;
 /// <summary>
 /// Turns the state into Prometheus families: counters and histograms are the retired base plus every live entry
 /// (all runs), gauges combine the live entries' last values by the family's <see cref="GaugeAggregation"/>. Families
-/// come sorted by name and series by key; entries are summed in instance-id order, so the same state always renders
-/// the same bits whatever order the points arrived in.
+/// come sorted by name and series in exposition order (<see cref="MetricState.ExpositionOrder"/>, so the writer has
+/// nothing to sort); entries are summed in instance-id order, so the same state always renders the same bits whatever
+/// order the points arrived in. Each series carries its cached label block, so the writer escapes no label per scrape.
 /// </summary>
 internal static class AggregateRenderer
 {
     public static void AddFamilies(AggregationState state, AggregatorOptions options, List<MetricFamily> families)
     {
         var scopes = new SortedSet<(string Name, string Version)>();
+        (string Name, string Version)? lastScope = null;
+        ulong[] buckets = [];
         foreach (var metric in state.Metrics.Values.OrderBy(static m => m.Name, StringComparer.Ordinal))
         {
             var family = new MetricFamily(metric.Name, metric.Type, metric.Help, metric.Unit);
             var policy = options.GaugeAggregationFor(metric.Name);
-            foreach (var series in metric.Series.Values.OrderBy(static s => s.Key, StringComparer.Ordinal))
+            var ordered = metric.ExpositionOrder();
+            family.Series.Capacity = ordered.Length;
+            foreach (var series in ordered)
             {
                 var rendered = metric.Type switch
                 {
                     MetricFamilyType.Counter => Counter(series),
                     MetricFamilyType.Gauge => Gauge(series, policy),
-                    _ => Histogram(series),
+                    _ => Histogram(series, ref buckets),
                 };
                 if (rendered is null)
                 {
@@ -31,7 +36,12 @@ internal static class AggregateRenderer
                 }
 
                 family.Series.Add(rendered);
-                scopes.Add((LabelValue(series.Labels, OpenTelemetryTranslator.ScopeNameLabel), LabelValue(series.Labels, OpenTelemetryTranslator.ScopeVersionLabel)));
+                var scope = series.Scope;
+                if (lastScope != scope)
+                {
+                    scopes.Add(scope);
+                    lastScope = scope;
+                }
             }
 
             if (family.Series.Count > 0)
@@ -78,13 +88,16 @@ internal static class AggregateRenderer
         foreach (var entry in series.Entries)
         {
             total += entry.Current.Value;
-            foreach (var run in entry.Previous ?? [])
+            if (entry.Previous is { } previous)
             {
-                total += run.Value;
+                foreach (var run in previous)
+                {
+                    total += run.Value;
+                }
             }
         }
 
-        return MetricSeries.Sample(series.Labels, total);
+        return MetricSeries.Sample(series.Labels, total, series.LabelBlock);
     }
 
     private static MetricSeries? Gauge(SeriesState series, GaugeAggregation policy)
@@ -120,13 +133,21 @@ internal static class AggregateRenderer
             }
         }
 
-        return MetricSeries.Sample(series.Labels, policy == GaugeAggregation.Latest ? newest.Value : value);
+        return MetricSeries.Sample(series.Labels, policy == GaugeAggregation.Latest ? newest.Value : value, series.LabelBlock);
     }
 
-    private static MetricSeries Histogram(SeriesState series)
+    /// <param name="series">The series.</param>
+    /// <param name="scratch">Per-bucket sums, reused from series to series (grown when too small).</param>
+    private static MetricSeries Histogram(SeriesState series, ref ulong[] scratch)
     {
         var bounds = series.Bounds ?? [];
-        var buckets = new ulong[bounds.Length + 1];
+        if (scratch.Length < bounds.Length + 1)
+        {
+            scratch = new ulong[bounds.Length + 1];
+        }
+
+        var buckets = scratch.AsSpan(0, bounds.Length + 1);
+        buckets.Clear();
         var sum = 0.0;
         ulong count = 0;
         if (series.HasBase)
@@ -139,31 +160,34 @@ internal static class AggregateRenderer
         foreach (var entry in series.Entries)
         {
             AddRun(entry.Current, buckets, ref sum, ref count);
-            foreach (var run in entry.Previous ?? [])
+            if (entry.Previous is { } previous)
             {
-                AddRun(run, buckets, ref sum, ref count);
+                foreach (var run in previous)
+                {
+                    AddRun(run, buckets, ref sum, ref count);
+                }
             }
         }
 
-        var cumulative = new List<HistogramBucket>(bounds.Length);
+        var cumulative = new HistogramBucket[bounds.Length];
         ulong running = 0;
         for (var i = 0; i < bounds.Length; i++)
         {
             running = unchecked(running + buckets[i]);
-            cumulative.Add(new(bounds[i], running));
+            cumulative[i] = new(bounds[i], running);
         }
 
-        return MetricSeries.Histogram(series.Labels, cumulative, sum, count);
+        return MetricSeries.Histogram(series.Labels, cumulative, sum, count, series.LabelBlock);
     }
 
-    private static void AddRun(RunRecord run, ulong[] buckets, ref double sum, ref ulong count)
+    private static void AddRun(RunRecord run, Span<ulong> buckets, ref double sum, ref ulong count)
     {
         sum += run.Value;
         count = unchecked(count + run.Count);
         Add(buckets, run.Buckets);
     }
 
-    private static void Add(ulong[] target, ulong[]? source)
+    private static void Add(Span<ulong> target, ulong[]? source)
     {
         if (source is null)
         {
@@ -174,18 +198,5 @@ internal static class AggregateRenderer
         {
             target[i] = unchecked(target[i] + source[i]);
         }
-    }
-
-    private static string LabelValue(MetricLabel[] labels, string name)
-    {
-        foreach (var label in labels)
-        {
-            if (label.Name == name)
-            {
-                return label.Value;
-            }
-        }
-
-        return "";
     }
 }

@@ -35,6 +35,36 @@ internal static class AggregationLabels
         key is "service.name" or "service.namespace" or "service.version" or "deployment.environment" or "deployment.environment.name" or "faas.name"
         || key.StartsWith("cloud.", StringComparison.Ordinal);
 
+    /// <summary>The stable resource attributes (<see cref="IsStableResourceAttribute"/>), in their order.</summary>
+    public static OtlpAttribute[] StableAttributes(IReadOnlyList<OtlpAttribute> resourceAttributes)
+    {
+        var count = 0;
+        for (var i = 0; i < resourceAttributes.Count; i++)
+        {
+            if (IsStableResourceAttribute(resourceAttributes[i].Key))
+            {
+                count++;
+            }
+        }
+
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var stable = new OtlpAttribute[count];
+        count = 0;
+        for (var i = 0; i < resourceAttributes.Count; i++)
+        {
+            if (IsStableResourceAttribute(resourceAttributes[i].Key))
+            {
+                stable[count++] = resourceAttributes[i];
+            }
+        }
+
+        return stable;
+    }
+
     /// <summary>The <c>target_info</c> labels of one instance: its stable resource attributes only.</summary>
     public static MetricLabel[] TargetLabels(IReadOnlyList<OtlpAttribute> resourceAttributes)
     {

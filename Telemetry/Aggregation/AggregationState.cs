@@ -130,7 +130,7 @@ internal sealed class AggregationState
 
                 if (series.Entries.Count == 0 && !series.HasBase)
                 {
-                    metric.Series.Remove(series.Key);
+                    metric.RemoveSeries(series.Key);
                 }
             }
 
@@ -162,7 +162,7 @@ internal sealed class AggregationState
         if (!metric.Series.TryGetValue(source.Key, out var series))
         {
             series = new SeriesState(source.Key, source.Labels) { Bounds = source.Bounds };
-            metric.Series.Add(series.Key, series);
+            metric.AddSeries(series);
         }
         else if (!BoundsEqual(series.Bounds, source.Bounds))
         {
@@ -239,6 +239,9 @@ internal sealed class AggregationState
 /// <summary>One Prometheus family: its type, help and unit are those of the first metric seen with its name.</summary>
 internal sealed class MetricState(string name, MetricFamilyType type, string help, string unit)
 {
+    private readonly Dictionary<PreparedLabels, SeriesState> _byPrepared = new(ReferenceEqualityComparer.Instance);
+    private SeriesState[]? _expositionOrder;
+
     public string Name { get; } = name;
 
     public MetricFamilyType Type { get; } = type;
@@ -247,7 +250,79 @@ internal sealed class MetricState(string name, MetricFamilyType type, string hel
 
     public string Unit { get; } = unit;
 
+    /// <summary>The series by key. Read it freely; change it only through <see cref="AddSeries"/>, <see cref="TryAddSeries"/> and <see cref="RemoveSeries"/>.</summary>
     public Dictionary<string, SeriesState> Series { get; } = new(StringComparer.Ordinal);
+
+    public void AddSeries(SeriesState series)
+    {
+        Series.Add(series.Key, series);
+        _expositionOrder = null;
+    }
+
+    public bool TryAddSeries(SeriesState series)
+    {
+        if (!Series.TryAdd(series.Key, series))
+        {
+            return false;
+        }
+
+        _expositionOrder = null;
+        return true;
+    }
+
+    public bool RemoveSeries(string key)
+    {
+        if (!Series.Remove(key))
+        {
+            return false;
+        }
+
+        _expositionOrder = null;
+        _byPrepared.Clear();
+        return true;
+    }
+
+    /// <summary>
+    /// The series of a point's prepared labels: found by the identity of the (memoized) <paramref name="prepared"/>
+    /// when it was looked up before, by its key otherwise. The identity map forgets everything when a series is
+    /// removed, and when it outgrows the series (memo entries that were replaced).
+    /// </summary>
+    public bool TryGetSeries(PreparedLabels prepared, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out SeriesState series)
+    {
+        if (_byPrepared.TryGetValue(prepared, out series))
+        {
+            return true;
+        }
+
+        if (!Series.TryGetValue(prepared.Key!, out series))
+        {
+            return false;
+        }
+
+        if (_byPrepared.Count >= (2 * Series.Count) + 64)
+        {
+            _byPrepared.Clear();
+        }
+
+        _byPrepared[prepared] = series;
+        return true;
+    }
+
+    /// <summary>
+    /// The series in the order the exposition lists them (Go's: fewer labels first, then label values; see
+    /// <see cref="PrometheusTextWriter"/>), sorted once and kept until a series is added or removed.
+    /// </summary>
+    public SeriesState[] ExpositionOrder()
+    {
+        if (_expositionOrder is null)
+        {
+            var ordered = Series.Values.ToArray();
+            Array.Sort(ordered, static (a, b) => PrometheusTextWriter.CompareSeries(a.Labels, b.Labels));
+            _expositionOrder = ordered;
+        }
+
+        return _expositionOrder;
+    }
 }
 
 /// <summary>
@@ -257,9 +332,18 @@ internal sealed class MetricState(string name, MetricFamilyType type, string hel
 /// </summary>
 internal sealed class SeriesState(string key, MetricLabel[] labels)
 {
+    private byte[]? _labelBlock;
+    private (string Name, string Version)? _scope;
+
     public string Key { get; } = key;
 
     public MetricLabel[] Labels { get; } = labels;
+
+    /// <summary>The labels as the text writer's UTF-8 label block, made on first use (the labels never change).</summary>
+    public byte[] LabelBlock => _labelBlock ??= PrometheusTextWriter.LabelBlock(Labels);
+
+    /// <summary>The values of the <c>otel_scope_name</c> and <c>otel_scope_version</c> labels ("" when absent).</summary>
+    public (string Name, string Version) Scope => _scope ??= (LabelValue(OpenTelemetryTranslator.ScopeNameLabel), LabelValue(OpenTelemetryTranslator.ScopeVersionLabel));
 
     public double[]? Bounds { get; set; }
 
@@ -300,6 +384,19 @@ internal sealed class SeriesState(string key, MetricLabel[] labels)
     }
 
     public void AddToBase(RunRecord run) => AddToBase(run.Value, run.Count, run.Buckets);
+
+    private string LabelValue(string name)
+    {
+        foreach (var label in Labels)
+        {
+            if (label.Name == name)
+            {
+                return label.Value;
+            }
+        }
+
+        return "";
+    }
 
     /// <summary>
     /// Bucket counts wrap modulo 2^64: a resumed instance's baseline is subtracted (<see cref="SubtractFromBase"/>) and

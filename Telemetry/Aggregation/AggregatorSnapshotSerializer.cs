@@ -224,7 +224,7 @@ internal static class AggregatorSnapshotSerializer
             {
                 var labels = ReadLabels();
                 var series = new SeriesState(AggregationLabels.Key(labels), labels) { Bounds = ReadDoubles(reader) };
-                if (!metric.Series.TryAdd(series.Key, series))
+                if (!metric.TryAddSeries(series))
                 {
                     throw new InvalidDataException($"A series of '{name}' appears twice.");
                 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Telemetry.Aggregation.Otlp;
 using Telemetry.Prometheus;
 
@@ -33,6 +35,11 @@ namespace Telemetry.Aggregation;
 /// holds it only for dictionary lookups and a few additions per point; one lock (instead of one per family) keeps
 /// the global series cap, retirement and snapshots consistent across families without lock ordering.
 /// </para>
+/// <para>
+/// Speed: a push repeats the same metrics and attribute sets, so their Prometheus names, labels and series keys are
+/// memoized (bounded, thread-safe caches keyed by everything they are computed from, see <see cref="LabelSetCache"/>),
+/// and a newer point of a known run is written into that run in place.
+/// </para>
 /// </summary>
 public sealed class MetricAggregator
 {
@@ -41,6 +48,28 @@ public sealed class MetricAggregator
     private readonly TimeProvider _time;
     private readonly AggregationState _state;
     private readonly AggregatorSelfMetrics _self = new();
+    private readonly LabelSetCache _labelCache;
+    private readonly LabelSetCache _targetCache = new(TargetCacheCapacity);
+    private readonly ConcurrentDictionary<MetricDescriptor, DescribedMetric> _described = new();
+    private readonly IdentityEntry?[] _labelsByIdentity = new IdentityEntry?[IdentitySlots];
+    private readonly DescribedMetric?[] _describedByIdentity = new DescribedMetric?[IdentitySlots];
+    private int _describedCount;
+
+    /// <summary>
+    /// Slots of the direct-mapped tables that find a memoized result by the identity of the request's objects (the
+    /// decoders share attribute arrays and strings between pushes), before hashing their contents.
+    /// </summary>
+    private const int IdentitySlots = 4096;
+
+    /// <summary>Distinct (name, unit, description, kind) metrics whose Prometheus description is memoized before it starts over.</summary>
+    internal const int DescribedCacheCapacity = 4096;
+
+    /// <summary>Distinct stable resource attribute sets (<c>target_info</c>) memoized before the cache starts over.</summary>
+    internal const int TargetCacheCapacity = 256;
+
+    /// <summary>The thread's list of prepared points, reused push after push (cleared after each).</summary>
+    [ThreadStatic]
+    private static List<PreparedPoint>? _threadPoints;
 
     public MetricAggregator(AggregatorOptions options, TimeProvider time)
         : this(options, time, new AggregationState())
@@ -55,7 +84,17 @@ public sealed class MetricAggregator
         _options = options;
         _time = time;
         _state = state;
+        _labelCache = new LabelSetCache(LabelCacheCapacity(options));
     }
+
+    /// <summary>The memo of attribute sets → labels (see <see cref="LabelSetCache"/>); exposed for tests.</summary>
+    internal LabelSetCache LabelCache => _labelCache;
+
+    /// <summary>
+    /// Attribute sets memoized before the label cache starts over: as many as series may exist (one set usually serves
+    /// the same labels in several families), at least 1,024, at most 65,536.
+    /// </summary>
+    internal static int LabelCacheCapacity(AggregatorOptions options) => Math.Clamp(options.MaxSeries, 1024, 65_536);
 
     /// <summary>
     /// An aggregator that continues from <paramref name="snapshot"/>. Limits apply to new series only: a snapshot over
@@ -77,23 +116,38 @@ public sealed class MetricAggregator
         ArgumentNullException.ThrowIfNull(request);
         var tally = new Tally();
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var resource in request.ResourceMetrics)
+        var points = _threadPoints ?? [];
+        _threadPoints = null;
+        try
         {
-            if (AggregationLabels.InstanceId(resource.ResourceAttributes) is not { } instanceId)
+            foreach (var resource in request.ResourceMetrics)
             {
-                tally.Reject(IngestRejectReason.MissingInstanceId, resource.ScopeMetrics.Sum(static s => s.Metrics.Sum(static m => m.DataPointCount)));
-                continue;
-            }
-
-            var points = Prepare(resource, tally);
-            var targetLabels = AggregationLabels.TargetLabels(resource.ResourceAttributes);
-            lock (_lock)
-            {
-                var instance = Touch(instanceId, now, targetLabels);
-                foreach (var point in points)
+                if (AggregationLabels.InstanceId(resource.ResourceAttributes) is not { } instanceId)
                 {
-                    Apply(instance, point, tally);
+                    tally.Reject(IngestRejectReason.MissingInstanceId, resource.ScopeMetrics.Sum(static s => s.Metrics.Sum(static m => m.DataPointCount)));
+                    continue;
                 }
+
+                points.Clear();
+                Prepare(resource, tally, points);
+                var targetLabels = TargetLabels(resource.ResourceAttributes);
+                lock (_lock)
+                {
+                    var instance = Touch(instanceId, now, targetLabels);
+                    foreach (ref readonly var point in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(points))
+                    {
+                        Apply(instance, point, tally);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            // Drop the references to the request; keep the list unless a huge push grew it.
+            points.Clear();
+            if (points.Capacity <= 4096)
+            {
+                _threadPoints = points;
             }
         }
 
@@ -192,7 +246,7 @@ public sealed class MetricAggregator
 
                         if (series.Entries.Count == 0 && !series.HasBase)
                         {
-                            metric.Series.Remove(series.Key);
+                            metric.RemoveSeries(series.Key);
                             seriesRemoved++;
                         }
                     }
@@ -271,7 +325,7 @@ public sealed class MetricAggregator
                         series.Entries.RemoveAll(e => dropped.Contains(e.Instance));
                         if (series.Entries.Count == 0 && !series.HasBase)
                         {
-                            metric.Series.Remove(series.Key);
+                            metric.RemoveSeries(series.Key);
                         }
                     }
 
@@ -315,7 +369,7 @@ public sealed class MetricAggregator
                     if (!metric.Series.TryGetValue(sourceSeries.Key, out var series))
                     {
                         series = new SeriesState(sourceSeries.Key, sourceSeries.Labels) { Bounds = sourceSeries.Bounds };
-                        metric.Series.Add(series.Key, series);
+                        metric.AddSeries(series);
                     }
 
                     series.SubtractFromBase(new RunRecord { Value = sourceSeries.BaseValue, Count = sourceSeries.BaseCount, Buckets = sourceSeries.BaseBuckets });
@@ -411,9 +465,8 @@ public sealed class MetricAggregator
     }
 
     /// <summary>Names, labels and validation, outside the lock.</summary>
-    private List<PreparedPoint> Prepare(OtlpResourceMetrics resource, Tally tally)
+    private void Prepare(OtlpResourceMetrics resource, Tally tally, List<PreparedPoint> points)
     {
-        var points = new List<PreparedPoint>();
         foreach (var scope in resource.ScopeMetrics)
         {
             foreach (var metric in scope.Metrics)
@@ -442,7 +495,7 @@ public sealed class MetricAggregator
 
                     if (Labels(point.Attributes, scope, described, tally) is { } labels)
                     {
-                        points.Add(new(described, labels, AggregationLabels.Key(labels), point.StartTimeUnixNano, point.TimeUnixNano, point.Value, 0, null, null));
+                        points.Add(new(described, labels, point.StartTimeUnixNano, point.TimeUnixNano, point.Value, 0, null, null));
                     }
                 }
 
@@ -456,7 +509,7 @@ public sealed class MetricAggregator
 
                     if (Labels(point.Attributes, scope, described, tally) is { } labels)
                     {
-                        points.Add(new(described, labels, AggregationLabels.Key(labels), point.StartTimeUnixNano, point.TimeUnixNano, point.Sum ?? 0, point.Count, bounds, buckets));
+                        points.Add(new(described, labels, point.StartTimeUnixNano, point.TimeUnixNano, point.Sum ?? 0, point.Count, bounds, buckets));
                     }
                 }
 
@@ -467,31 +520,106 @@ public sealed class MetricAggregator
                 }
             }
         }
-
-        return points;
     }
 
-    private MetricLabel[]? Labels(IReadOnlyList<OtlpAttribute> attributes, OtlpScopeMetrics scope, DescribedMetric metric, Tally tally)
+    /// <summary>The point's labels and series key (memoized by attribute set), or null when it has too many labels.</summary>
+    private PreparedLabels? Labels(IReadOnlyList<OtlpAttribute> attributes, OtlpScopeMetrics scope, DescribedMetric metric, Tally tally)
     {
-        var truncated = 0;
-        var labels = AggregationLabels.Build(
-            attributes,
-            metric.Type == MetricFamilyType.Histogram,
-            scope.ScopeName ?? "",
-            scope.ScopeVersion ?? "",
-            _options.MaxLabelsPerSeries,
-            _options.MaxLabelValueLength,
-            ref truncated);
-        tally.Truncated += truncated;
-        if (labels is null)
+        var histogram = metric.Type == MetricFamilyType.Histogram;
+        var scopeName = scope.ScopeName ?? "";
+        var scopeVersion = scope.ScopeVersion ?? "";
+
+        // First by identity: a decoded push shares the attribute array of a known set. The entry is used only when
+        // the array still holds exactly the set the labels were built from.
+        var array = attributes as OtlpAttribute[];
+        var slot = array is null ? 0 : (int)((uint)((RuntimeHelpers.GetHashCode(array) * 2) + (histogram ? 1 : 0)) % IdentitySlots);
+        PreparedLabels? prepared;
+        if (array is not null && Volatile.Read(ref _labelsByIdentity[slot]) is { } entry && ReferenceEquals(entry.Attributes, array)
+            && entry.Prepared.Source.Matches(array, scopeName, scopeVersion, histogram))
         {
-            tally.Reject(IngestRejectReason.TooManyLabels, 1);
+            prepared = entry.Prepared;
+        }
+        else
+        {
+            var key = LabelSetKey.For(attributes, scopeName, scopeVersion, histogram);
+            if (!_labelCache.TryGet(key, out prepared))
+            {
+                var truncated = 0;
+                var labels = AggregationLabels.Build(attributes, histogram, scopeName, scopeVersion, _options.MaxLabelsPerSeries, _options.MaxLabelValueLength, ref truncated);
+                prepared = new PreparedLabels(labels, labels is null ? null : AggregationLabels.Key(labels), truncated, key.Detach());
+                _labelCache.Add(prepared);
+            }
+
+            if (array is not null)
+            {
+                Volatile.Write(ref _labelsByIdentity[slot], new IdentityEntry(array, prepared));
+            }
         }
 
-        return labels;
+        tally.Truncated += prepared.Truncated;
+        if (prepared.Labels is null)
+        {
+            tally.Reject(IngestRejectReason.TooManyLabels, 1);
+            return null;
+        }
+
+        return prepared;
     }
 
-    private static DescribedMetric Describe(OtlpMetric metric)
+    /// <summary>The <c>target_info</c> labels of a resource (<see cref="AggregationLabels.TargetLabels"/>), memoized by its stable attributes.</summary>
+    private MetricLabel[] TargetLabels(IReadOnlyList<OtlpAttribute> resourceAttributes)
+    {
+        var stable = AggregationLabels.StableAttributes(resourceAttributes);
+        if (stable.Length == 0)
+        {
+            return [];
+        }
+
+        var key = LabelSetKey.For(stable, "", "", histogram: false);
+        if (!_targetCache.TryGet(key, out var prepared))
+        {
+            prepared = new PreparedLabels(AggregationLabels.TargetLabels(stable), null, 0, key.Detach());
+            _targetCache.Add(prepared);
+        }
+
+        return prepared.Labels!;
+    }
+
+    /// <summary>The Prometheus description of an OTLP metric, memoized (bounded: it starts over when full).</summary>
+    private DescribedMetric Describe(OtlpMetric metric)
+    {
+        var descriptor = new MetricDescriptor(metric.Name ?? "", metric.Unit ?? "", metric.Description ?? "", metric.Kind, metric.Temporality, metric.IsMonotonic);
+
+        // First by the identity of the (interned) name: the slot's entry is used only for an equal descriptor.
+        var slot = (int)((uint)((RuntimeHelpers.GetHashCode(descriptor.Name) * 31) + (int)descriptor.Kind) % IdentitySlots);
+        if (Volatile.Read(ref _describedByIdentity[slot]) is { } known && known.Descriptor == descriptor)
+        {
+            return known;
+        }
+
+        if (_described.TryGetValue(descriptor, out var described))
+        {
+            Volatile.Write(ref _describedByIdentity[slot], described);
+            return described;
+        }
+
+        described = DescribeUncached(metric, descriptor);
+        Volatile.Write(ref _describedByIdentity[slot], described);
+        if (Interlocked.Increment(ref _describedCount) > DescribedCacheCapacity)
+        {
+            _described.Clear();
+            Interlocked.Exchange(ref _describedCount, 1);
+        }
+
+        if (!_described.TryAdd(descriptor, described))
+        {
+            Interlocked.Decrement(ref _describedCount);
+        }
+
+        return described;
+    }
+
+    private static DescribedMetric DescribeUncached(OtlpMetric metric, MetricDescriptor descriptor)
     {
         var (type, mode) = metric.Kind switch
         {
@@ -502,14 +630,17 @@ public sealed class MetricAggregator
             _ => (MetricFamilyType.Gauge, PointMode.Replace),
         };
         var unit = metric.Unit ?? "";
-        return new(PrometheusNaming.MetricName(metric.Name ?? "", unit, type), type, mode, metric.Description ?? "", unit);
+        return new(PrometheusNaming.MetricName(metric.Name ?? "", unit, type), type, mode, metric.Description ?? "", unit, descriptor);
     }
 
-    /// <summary>Bounds finite and strictly ascending, one bucket more than bounds (or none: a single bucket), buckets adding up to the count.</summary>
+    /// <summary>
+    /// Bounds finite and strictly ascending, one bucket more than bounds (or none: a single bucket), buckets adding up
+    /// to the count. The arrays are the point's own when it has arrays (borrowed: copied before the state keeps them).
+    /// </summary>
     private static bool TryReadHistogram(OtlpHistogramPoint point, out double[] bounds, out ulong[] buckets)
     {
-        bounds = [.. point.ExplicitBounds];
-        buckets = point.BucketCounts.Count == 0 && bounds.Length == 0 ? [point.Count] : [.. point.BucketCounts];
+        bounds = point.ExplicitBounds as double[] ?? [.. point.ExplicitBounds];
+        buckets = point.BucketCounts.Count == 0 && bounds.Length == 0 ? [point.Count] : point.BucketCounts as ulong[] ?? [.. point.BucketCounts];
         if (buckets.Length != bounds.Length + 1)
         {
             return false;
@@ -533,7 +664,7 @@ public sealed class MetricAggregator
     }
 
     /// <summary>Applies one point under the lock.</summary>
-    private void Apply(InstanceState instance, PreparedPoint point, Tally tally)
+    private void Apply(InstanceState instance, in PreparedPoint point, Tally tally)
     {
         if (point.Time <= instance.ResumedAfterNano)
         {
@@ -550,7 +681,7 @@ public sealed class MetricAggregator
         }
 
         SeriesState? series = null;
-        if (metric is null || !metric.Series.TryGetValue(point.Key, out series))
+        if (metric is null || !metric.TryGetSeries(point.Prepared, out series))
         {
             if (_state.SeriesCount >= _options.MaxSeries)
             {
@@ -570,8 +701,8 @@ public sealed class MetricAggregator
                 _state.Metrics.Add(metric.Name, metric);
             }
 
-            series = new SeriesState(point.Key, point.Labels) { Bounds = point.Bounds };
-            metric.Series.Add(series.Key, series);
+            series = new SeriesState(point.Key, point.Labels) { Bounds = point.Bounds is { } bounds ? [.. bounds] : null };
+            metric.AddSeries(series);
             _state.SeriesCount++;
         }
         else if (metric.Type == MetricFamilyType.Histogram && !AggregationState.BoundsEqual(series.Bounds, point.Bounds))
@@ -616,25 +747,25 @@ public sealed class MetricAggregator
         }
     }
 
-    private static void Accept(InstanceState instance, PreparedPoint point, Tally tally)
+    private static void Accept(InstanceState instance, in PreparedPoint point, Tally tally)
     {
         instance.LastPointNano = Math.Max(instance.LastPointNano, point.Time);
         tally.Accepted++;
     }
 
-    private static Outcome Replace(SeriesEntry entry, PreparedPoint point)
+    private static Outcome Replace(SeriesEntry entry, in PreparedPoint point)
     {
         if (Order(point.Time, entry.Current.Time) is { } stale)
         {
             return stale;
         }
 
-        entry.Current = NewRun(point);
+        Overwrite(entry.Current, point, point.Start);
         entry.IsDelta = false;
         return Outcome.Applied;
     }
 
-    private static Outcome Accumulate(SeriesEntry entry, PreparedPoint point)
+    private static Outcome Accumulate(SeriesEntry entry, in PreparedPoint point)
     {
         if (Order(point.Time, entry.Current.Time) is { } stale)
         {
@@ -663,7 +794,7 @@ public sealed class MetricAggregator
     /// A lower value within the same run is a restart the start time did not reveal; the old run is folded into the
     /// base then, since a later point of it could not be attributed.
     /// </summary>
-    private static Outcome ApplyCumulative(InstanceState instance, SeriesState series, SeriesEntry entry, PreparedPoint point, Tally tally)
+    private static Outcome ApplyCumulative(InstanceState instance, SeriesState series, SeriesEntry entry, in PreparedPoint point, Tally tally)
     {
         var current = entry.Current;
         entry.IsDelta = false;
@@ -674,18 +805,20 @@ public sealed class MetricAggregator
                 return stale;
             }
 
-            var run = NewRun(point);
-            if (Decreased(current, run))
+            // The run is updated in place: nothing else holds it (snapshots copy), and a run folded into the base
+            // was added by value.
+            var start = point.Start;
+            if (Decreased(current, point))
             {
                 series.AddToBase(current);
                 tally.CounterResets++;
             }
-            else if (run.Start == 0)
+            else if (start == 0)
             {
-                run.Start = current.Start;
+                start = current.Start;
             }
 
-            entry.Current = run;
+            Overwrite(current, point, start);
             return Outcome.Applied;
         }
 
@@ -725,10 +858,7 @@ public sealed class MetricAggregator
             return older;
         }
 
-        previous.Time = point.Time;
-        previous.Value = point.Value;
-        previous.Count = point.Count;
-        previous.Buckets = point.Buckets;
+        Overwrite(previous, point, previous.Start);
         return Outcome.Applied;
     }
 
@@ -745,7 +875,7 @@ public sealed class MetricAggregator
         }
     }
 
-    private static bool Decreased(RunRecord current, RunRecord next)
+    private static bool Decreased(RunRecord current, in PreparedPoint next)
     {
         if (next.Value < current.Value && next.Buckets is null)
         {
@@ -776,14 +906,35 @@ public sealed class MetricAggregator
     private static Outcome? Order(ulong time, ulong applied) =>
         time == applied ? Outcome.Duplicate : time < applied ? Outcome.OutOfOrder : null;
 
-    private static RunRecord NewRun(PreparedPoint point) => new()
+    private static RunRecord NewRun(in PreparedPoint point) => new()
     {
         Start = point.Start,
         Time = point.Time,
         Value = point.Value,
         Count = point.Count,
-        Buckets = point.Buckets,
+        Buckets = point.Buckets is { } buckets ? [.. buckets] : null,
     };
+
+    /// <summary>Writes the point into <paramref name="run"/> (its bucket array reused when the size matches: the point's is borrowed).</summary>
+    private static void Overwrite(RunRecord run, in PreparedPoint point, ulong start)
+    {
+        run.Start = start;
+        run.Time = point.Time;
+        run.Value = point.Value;
+        run.Count = point.Count;
+        if (point.Buckets is not { } buckets)
+        {
+            run.Buckets = null;
+        }
+        else if (run.Buckets is { } target && target.Length == buckets.Length)
+        {
+            buckets.CopyTo(target, 0);
+        }
+        else
+        {
+            run.Buckets = [.. buckets];
+        }
+    }
 
     private enum PointMode
     {
@@ -804,18 +955,29 @@ public sealed class MetricAggregator
         OutOfOrder,
     }
 
-    private sealed record DescribedMetric(string Name, MetricFamilyType Type, PointMode Mode, string Help, string Unit);
+    private sealed record DescribedMetric(string Name, MetricFamilyType Type, PointMode Mode, string Help, string Unit, MetricDescriptor Descriptor);
 
+    /// <summary>A memoized attribute set found by the identity of the request's array (<see cref="Labels"/>).</summary>
+    private sealed record IdentityEntry(OtlpAttribute[] Attributes, PreparedLabels Prepared);
+
+    /// <summary>Everything <see cref="DescribeUncached"/> reads of a metric.</summary>
+    private readonly record struct MetricDescriptor(string Name, string Unit, string Description, OtlpMetricKind Kind, OtlpTemporality Temporality, bool IsMonotonic);
+
+    /// <summary>A validated point with its labels. <see cref="Bounds"/> and <see cref="Buckets"/> may be the request's own arrays: copy before keeping.</summary>
     private readonly record struct PreparedPoint(
         DescribedMetric Metric,
-        MetricLabel[] Labels,
-        string Key,
+        PreparedLabels Prepared,
         ulong Start,
         ulong Time,
         double Value,
         ulong Count,
         double[]? Bounds,
-        ulong[]? Buckets);
+        ulong[]? Buckets)
+    {
+        public MetricLabel[] Labels => Prepared.Labels!;
+
+        public string Key => Prepared.Key!;
+    }
 
     private sealed class Tally
     {

@@ -12,14 +12,21 @@ public readonly record struct HistogramBucket(double UpperBound, ulong Cumulativ
 /// </summary>
 public sealed class MetricSeries
 {
-    private MetricSeries(IReadOnlyList<MetricLabel> labels, double value, IReadOnlyList<HistogramBucket>? buckets, ulong count)
+    private MetricSeries(IReadOnlyList<MetricLabel> labels, double value, IReadOnlyList<HistogramBucket>? buckets, ulong count, byte[]? labelBlock = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         Labels = labels;
         Value = value;
         Buckets = buckets ?? [];
         Count = count;
+        LabelBlock = labelBlock;
     }
+
+    /// <summary>
+    /// <see cref="Labels"/> (sorted by name) as the writer's UTF-8 label block (<see cref="PrometheusTextWriter.LabelBlock"/>),
+    /// when the producer keeps one between renders; null: the writer builds it.
+    /// </summary>
+    internal byte[]? LabelBlock { get; }
 
     public IReadOnlyList<MetricLabel> Labels { get; }
 
@@ -34,6 +41,13 @@ public sealed class MetricSeries
 
     /// <summary>A counter or gauge series.</summary>
     public static MetricSeries Sample(IReadOnlyList<MetricLabel> labels, double value) => new(labels, value, null, 0);
+
+    /// <summary>A counter or gauge series whose labels are sorted by name, with their label block.</summary>
+    internal static MetricSeries Sample(MetricLabel[] sortedLabels, double value, byte[] labelBlock) => new(sortedLabels, value, null, 0, labelBlock);
+
+    /// <summary>A histogram series whose labels are sorted by name, with their label block.</summary>
+    internal static MetricSeries Histogram(MetricLabel[] sortedLabels, HistogramBucket[] buckets, double sum, ulong count, byte[] labelBlock) =>
+        new(sortedLabels, sum, buckets, count, labelBlock);
 
     /// <summary>A histogram series; <paramref name="buckets"/> are cumulative and exclude <c>+Inf</c>.</summary>
     public static MetricSeries Histogram(IReadOnlyList<MetricLabel> labels, IReadOnlyList<HistogramBucket> buckets, double sum, ulong count)

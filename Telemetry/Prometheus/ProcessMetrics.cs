@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Enumeration;
 
 namespace Telemetry.Prometheus;
 
@@ -15,6 +16,9 @@ public static class ProcessMetrics
     private const double Unlimited = ulong.MaxValue;
 
     private static readonly Lazy<double?> BootTime = new(ReadBootTime);
+
+    /// <summary>Every entry, as <see cref="Directory.EnumerateFileSystemEntries(string)"/> lists them.</summary>
+    private static readonly EnumerationOptions CountOnly = new() { AttributesToSkip = 0, RecurseSubdirectories = false, IgnoreInaccessible = false };
 
     public static List<MetricFamily> Collect()
     {
@@ -106,6 +110,23 @@ public static class ProcessMetrics
 
     private static int? CountOpenFds()
     {
+        try
+        {
+            // /proc/self/fdinfo has one entry per open descriptor, like /proc/self/fd, but as regular files: counting
+            // them needs no stat of each entry (a symlink in fd/), a tenth of the cost.
+            var count = 0;
+            foreach (var _ in new FileSystemEnumerable<byte>("/proc/self/fdinfo", static (ref FileSystemEntry _) => 0, CountOnly))
+            {
+                count++;
+            }
+
+            return count;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // No fdinfo (an unusual /proc): list fd/ instead.
+        }
+
         try
         {
             return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();

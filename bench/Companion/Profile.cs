@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Telemetry.Aggregation;
 using Telemetry.Aggregation.Otlp;
 using Telemetry.Prometheus;
@@ -13,12 +12,36 @@ namespace Bench.Companion;
 /// </summary>
 internal static class Profile
 {
-    public static Task<int> RunAsync(string workloadName, double seconds, PushTemplate template, Workload workload, int points)
+    public static Task<int> RunAsync(string workloadName, double seconds, PushTemplate template, Workload workload, int points, PushTemplate[] incremental, int[] incrementalPoints)
     {
         var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
         var iterations = 0;
         switch (workloadName)
         {
+            case "ingest-incremental":
+                var copies = Enumerable.Range(0, 50).Select(i => incremental.Select(t => t.ForInstance(i)).ToArray()).ToArray();
+                var target = new MetricAggregator(new AggregatorOptions(), TimeProvider.System);
+                var now = incremental.Max(static t => t.OriginalTime);
+                var round = 0;
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                    now++;
+                    for (var i = 0; i < copies.Length; i++)
+                    {
+                        var t = (i + round) % incremental.Length;
+                        incremental[t].SetTime(copies[i][t], now);
+                        if (target.Ingest(OtlpMetricsDecoder.DecodeProtobuf(copies[i][t]).Request!).Accepted != incrementalPoints[t])
+                        {
+                            throw new InvalidOperationException("a push was not applied whole");
+                        }
+
+                        iterations++;
+                    }
+
+                    round++;
+                }
+
+                break;
             case "ingest" or "decode":
                 var bodies = Enumerable.Range(0, 50).Select(template.ForInstance).ToArray();
                 var aggregator = new MetricAggregator(new AggregatorOptions(), TimeProvider.System);
@@ -43,16 +66,19 @@ internal static class Profile
             case "render" or "render-small":
                 var filled = new MetricAggregator(new AggregatorOptions(), TimeProvider.System);
                 workload.Fill(filled, 5, workloadName == "render" ? 100 : 6, static _ => true);
-                while (Stopwatch.GetTimestamp() < until)
+                using (var buffer = new ExpositionBuffer())
                 {
-                    var families = filled.Collect().Concat(ProcessMetrics.Collect()).ToList();
-                    _ = Encoding.UTF8.GetBytes(PrometheusTextWriter.Render(families));
-                    iterations++;
+                    while (Stopwatch.GetTimestamp() < until)
+                    {
+                        buffer.Reset();
+                        PrometheusTextWriter.Write(filled.Collect().Concat(ProcessMetrics.Collect()), buffer);
+                        iterations++;
+                    }
                 }
 
                 break;
             default:
-                Console.Error.WriteLine($"unknown profile workload {workloadName}: use ingest, decode, render or render-small");
+                Console.Error.WriteLine($"unknown profile workload {workloadName}: use ingest, ingest-incremental, decode, render or render-small");
                 return Task.FromResult(2);
         }
 

@@ -8,6 +8,11 @@ namespace Telemetry.Aggregation.Otlp;
 /// Decodes a binary <c>ExportMetricsServiceRequest</c> (field numbers: aggregation.md §4.5). Unknown fields, and known
 /// fields with an unexpected wire type, are skipped as protobuf requires; exemplars, metadata and min/max are skipped
 /// without being parsed; exponential histogram and summary points are only counted.
+/// <para>
+/// A data point's attributes are decoded after its other fields, and looked up first by their encoded bytes in a
+/// process-wide memo (<see cref="OtlpDecodeContext.TryGetAttributeSet"/>): pushes repeat the same attribute sets, so a
+/// known set costs a hash of its bytes, not a string lookup per key and value. Bucket bounds are memoized the same way.
+/// </para>
 /// </summary>
 internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
 {
@@ -213,14 +218,18 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
     private void DecodeNumberPoint(ProtoReader reader)
     {
         _context.Enter(reader.Offset);
+        var point = reader;
+        var attributeFields = default(FieldRange);
         ulong start = 0, time = 0, flags = 0;
         double value = 0;
+        var fieldStart = reader.Position;
         while (reader.TryReadTag(out var field, out var wireType))
         {
             switch (field, wireType)
             {
                 case (7, ProtoWireType.LengthDelimited):
-                    _context.Attributes.Add(DecodeAttribute(reader.ReadMessage()));
+                    reader.Skip(wireType);
+                    attributeFields.Add(fieldStart, reader.Position);
                     break;
                 case (2, ProtoWireType.Fixed64):
                     start = reader.ReadFixed64();
@@ -241,10 +250,12 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
                     reader.Skip(wireType);
                     break;
             }
+
+            fieldStart = reader.Position;
         }
 
+        var attributes = DecodeAttributes(point, 7, attributeFields);
         _context.Exit();
-        var attributes = OtlpDecodeContext.Drain(_context.Attributes);
         if ((flags & NoRecordedValue) == 0)
         {
             _context.Metric.NumberPoints.Add(new OtlpNumberPoint(attributes, start, time, value));
@@ -276,14 +287,20 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
     private void DecodeHistogramPoint(ProtoReader reader)
     {
         _context.Enter(reader.Offset);
+        var point = reader;
+        var attributeFields = default(FieldRange);
         ulong start = 0, time = 0, count = 0, flags = 0;
         double? sum = null;
+        scoped ReadOnlySpan<byte> packedBounds = [];
+        var boundFields = 0;
+        var fieldStart = reader.Position;
         while (reader.TryReadTag(out var field, out var wireType))
         {
             switch (field, wireType)
             {
                 case (9, ProtoWireType.LengthDelimited):
-                    _context.Attributes.Add(DecodeAttribute(reader.ReadMessage()));
+                    reader.Skip(wireType);
+                    attributeFields.Add(fieldStart, reader.Position);
                     break;
                 case (2, ProtoWireType.Fixed64):
                     start = reader.ReadFixed64();
@@ -304,10 +321,27 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
                     ReadPackedFixed64(ref reader, _context.BucketCounts);
                     break;
                 case (7, ProtoWireType.Fixed64):
+                    if (boundFields == 1)
+                    {
+                        ReadPackedDoubles(packedBounds, _context.Bounds);
+                    }
+
                     _context.Bounds.Add(reader.ReadDouble());
+                    boundFields += 2;
                     break;
                 case (7, ProtoWireType.LengthDelimited):
-                    ReadPackedDoubles(ref reader, _context.Bounds);
+                    // One packed field (the usual case) is memoized whole; more fields concatenate, as protobuf merges them.
+                    if (boundFields++ == 1)
+                    {
+                        ReadPackedDoubles(packedBounds, _context.Bounds);
+                    }
+
+                    packedBounds = ReadPacked(ref reader);
+                    if (boundFields > 1)
+                    {
+                        ReadPackedDoubles(packedBounds, _context.Bounds);
+                    }
+
                     break;
                 case (10, ProtoWireType.Varint):
                     flags = reader.ReadVarint();
@@ -316,11 +350,13 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
                     reader.Skip(wireType);
                     break;
             }
+
+            fieldStart = reader.Position;
         }
 
+        var attributes = DecodeAttributes(point, 9, attributeFields);
         _context.Exit();
-        var attributes = OtlpDecodeContext.Drain(_context.Attributes);
-        var bounds = OtlpDecodeContext.Drain(_context.Bounds);
+        var bounds = boundFields == 1 ? OtlpDecodeContext.MemoizedBounds(packedBounds) : OtlpDecodeContext.Drain(_context.Bounds);
         var bucketCounts = OtlpDecodeContext.Drain(_context.BucketCounts);
         if ((flags & NoRecordedValue) == 0)
         {
@@ -364,9 +400,8 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
         }
     }
 
-    private static void ReadPackedDoubles(ref ProtoReader reader, List<double> values)
+    private static void ReadPackedDoubles(ReadOnlySpan<byte> packed, List<double> values)
     {
-        var packed = ReadPacked(ref reader);
         values.EnsureCapacity(values.Count + (packed.Length / 8));
         for (var i = 0; i < packed.Length; i += 8)
         {
@@ -390,6 +425,57 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
     {
         var utf8 = reader.ReadBytes(out var origin);
         return _context.Strings.FromUtf8(utf8, origin);
+    }
+
+    /// <summary>
+    /// A data point's attributes (its fields <paramref name="field"/>, located by the first pass over the point): when
+    /// they are consecutive, the memoized set of the same bytes, else decoded (and memoized when no value is an array
+    /// or a map, whose messages and depth vary). Called while the point is entered, as decoding them inline was.
+    /// </summary>
+    private OtlpAttribute[] DecodeAttributes(ProtoReader point, int field, FieldRange fields)
+    {
+        if (fields.Count == 0)
+        {
+            return [];
+        }
+
+        if (!fields.Consecutive)
+        {
+            return DecodeAttributeFields(point, field);
+        }
+
+        var encoded = point.Bytes(fields.Start, fields.End);
+        if (_context.TryGetAttributeSet(encoded, out var cached))
+        {
+            return cached;
+        }
+
+        var messagesBefore = _context.Messages;
+        _context.SawStructuredValue = false;
+        var attributes = DecodeAttributeFields(point.Slice(fields.Start, fields.End), field);
+        if (!_context.SawStructuredValue)
+        {
+            OtlpDecodeContext.AddAttributeSet(encoded, attributes, _context.Messages - messagesBefore);
+        }
+
+        return attributes;
+    }
+
+    private OtlpAttribute[] DecodeAttributeFields(ProtoReader reader, int attributeField)
+    {
+        while (reader.TryReadTag(out var field, out var wireType))
+        {
+            if (field == attributeField && wireType == ProtoWireType.LengthDelimited)
+            {
+                _context.Attributes.Add(DecodeAttribute(reader.ReadMessage()));
+            }
+            else
+            {
+                reader.Skip(wireType);
+            }
+        }
+
+        return OtlpDecodeContext.Drain(_context.Attributes);
     }
 
     /// <summary>A top-level <c>KeyValue</c>: its key and its value rendered to text (see <see cref="OtlpMetricsRequest"/>).</summary>
@@ -438,6 +524,7 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
 
     private string RenderJson(AnyValue value)
     {
+        _context.SawStructuredValue = true;
         var writer = _context.BeginJson();
         try
         {
@@ -568,6 +655,31 @@ internal sealed class OtlpProtobufDecoder(OtlpDecodeContext context)
 
     private static ReadOnlySpan<byte> ValidUtf8(ReadOnlySpan<byte> utf8, int origin) =>
         Utf8.IsValid(utf8) ? utf8 : throw new OtlpDecodeException(origin, "a string is not valid UTF-8");
+
+    /// <summary>Where a point's attribute fields are (positions within the point) and whether nothing else lies between them.</summary>
+    private struct FieldRange
+    {
+        public int Count;
+        public int Start;
+        public int End;
+        public bool Consecutive;
+
+        public void Add(int start, int end)
+        {
+            if (Count == 0)
+            {
+                Start = start;
+                Consecutive = true;
+            }
+            else if (start != End)
+            {
+                Consecutive = false;
+            }
+
+            End = end;
+            Count++;
+        }
+    }
 
     private enum AnyValueCase
     {

@@ -32,6 +32,15 @@ internal ref struct ProtoReader
     /// <summary>The absolute offset of the next byte in the request body.</summary>
     public readonly int Offset => _origin + _position;
 
+    /// <summary>The offset of the next byte within this message.</summary>
+    public readonly int Position => _position;
+
+    /// <summary>The bytes of this message between two of its positions.</summary>
+    public readonly ReadOnlySpan<byte> Bytes(int start, int end) => _data[start..end];
+
+    /// <summary>A reader over the bytes of this message between two of its positions (whole fields).</summary>
+    public readonly ProtoReader Slice(int start, int end) => new(_data[start..end], _origin + start);
+
     /// <summary>Reads the next field's tag; false at the end of the message.</summary>
     public bool TryReadTag(out int field, out ProtoWireType wireType)
     {
