@@ -8,16 +8,19 @@
 #   bench/run.sh            # 15 s per target, 3 repetitions, median
 #   bench/run.sh --quick    # 5 s per target, 1 repetition
 #   bench/run.sh --jit      # the gateway's JIT build even when clang could build native AOT (combines with --quick)
+#   bench/run.sh --chart    # also draws the req/s column into docs/bench-throughput.svg (combines with the others)
 set -euo pipefail
 
 quick=0
+chart=0
 jit=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
+    --chart) chart=1 ;;
     --jit) jit=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $arg (usage: bench/run.sh [--quick] [--jit])" >&2; exit 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg (usage: bench/run.sh [--quick] [--jit] [--chart])" >&2; exit 2 ;;
   esac
 done
 if (( quick )); then DURATION=5; REPS=1; WARMUP=5; else DURATION=15; REPS=3; WARMUP=10; fi
@@ -386,4 +389,16 @@ for name in gateway-otel-background gateway-otel-invocation; do
   fi
 done
 echo
-echo "Not measured yet: the companion's ingest rate and /metrics render time."
+echo "The companion's ingest rate and /metrics render time: bench/companion.sh; cold start: bench/coldstart.sh; memory"
+echo "over a long run: bench/soak.sh."
+
+# The throughput column as a chart (docs/bench-throughput.svg when run with --chart).
+{
+  for key in "${targets[@]}"; do
+    [[ -n "${rps[$key]:-}" ]] && printf '%s\t%.0f\t%s\n' "${note[$key]}" "${rps[$key]}" "$(ratio "${rps[$key]}" "${rps[yarp]:-}")"
+  done
+} >"$out/throughput.tsv"
+if (( chart )); then
+  bash "$root/bench/chart.sh" "$out/throughput.tsv" "$mode, $(nproc) cores" >"$root/docs/bench-throughput.svg"
+  log "wrote docs/bench-throughput.svg"
+fi

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Telemetry.Aggregation.Otlp;
 using Telemetry.Prometheus;
@@ -82,7 +83,8 @@ internal static class AggregationLabels
 
     /// <summary>
     /// A point's labels sorted by name, or null when it has more than <paramref name="maxLabels"/> attribute labels.
-    /// Values longer than <paramref name="maxValueLength"/> are truncated (counted in <paramref name="truncated"/>).
+    /// Names and values longer than <paramref name="maxValueLength"/> (the scope's too) are shortened by
+    /// <see cref="Bound"/> (counted in <paramref name="truncated"/>), so distinct ones stay distinct series.
     /// </summary>
     public static MetricLabel[]? Build(
         IReadOnlyList<OtlpAttribute> attributes,
@@ -117,12 +119,18 @@ internal static class AggregationLabels
 
             for (var i = 0; i < labels.Count; i++)
             {
-                if (labels[i].Value.Length > maxValueLength)
+                if (labels[i].Name.Length > Math.Max(maxValueLength, MinNameLength) || labels[i].Value.Length > maxValueLength)
                 {
-                    labels[i] = labels[i] with { Value = Truncate(labels[i].Value, maxValueLength) };
+                    labels[i] = new MetricLabel(Bound(labels[i].Name, Math.Max(maxValueLength, MinNameLength), '_'), Bound(labels[i].Value, maxValueLength, '~'));
                     truncated++;
                 }
             }
+        }
+
+        if (scopeName.Length > MinNameLength || scopeVersion.Length > MinNameLength)
+        {
+            (scopeName, scopeVersion) = (Bound(scopeName, MinNameLength, '~'), Bound(scopeVersion, MinNameLength, '~'));
+            truncated++;
         }
 
         labels.Add(new(OpenTelemetryTranslator.ScopeNameLabel, scopeName));
@@ -143,14 +151,29 @@ internal static class AggregationLabels
         return builder.ToString();
     }
 
-    private static string Truncate(string value, int length)
+    /// <summary>How long label names, metric names and scope names may be, whatever the label value limit (they are short in practice).</summary>
+    public const int MinNameLength = 256;
+
+    /// <summary>
+    /// <paramref name="text"/> when it is at most <paramref name="length"/> long; otherwise its first
+    /// <paramref name="length"/> characters (never splitting a surrogate pair), <paramref name="separator"/> and eight hex
+    /// digits of a hash of the whole text. Two long texts that share their beginning stay apart, so their counts never
+    /// collide; memory per label stays bounded.
+    /// </summary>
+    public static string Bound(string text, int length, char separator)
     {
-        // Never split a surrogate pair: the label value must stay valid UTF-8.
-        if (length > 0 && char.IsHighSurrogate(value[length - 1]))
+        if (text.Length <= length)
         {
-            length--;
+            return text;
         }
 
-        return value[..length];
+        var cut = length > 0 && char.IsHighSurrogate(text[length - 1]) ? length - 1 : length;
+        var hash = 2166136261u; // FNV-1a over the UTF-16 code units: stable across processes and versions
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{text.AsSpan(0, cut)}{separator}{hash:x8}");
     }
 }

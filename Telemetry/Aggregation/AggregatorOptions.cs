@@ -32,8 +32,10 @@ public sealed class AggregatorOptions
     public int MaxLabelsPerSeries { get; init; } = 32;
 
     /// <summary>
-    /// Label values longer than this (in UTF-16 code units) are truncated, not rejected: the counts stay exact and
-    /// only the label loses resolution (counted by <c>aggregator_label_values_truncated_total</c>).
+    /// Label values longer than this (in UTF-16 code units) are shortened to this length plus <c>~</c> and eight hex
+    /// digits of a hash of the whole value, not rejected: distinct values stay distinct series, so the counts stay
+    /// exact, and only the label loses resolution (counted by <c>aggregator_label_values_truncated_total</c>). Label,
+    /// metric and scope names are bounded the same way at 256 or this, whichever is larger.
     /// </summary>
     /// <value>Default 256.</value>
     public int MaxLabelValueLength { get; init; } = 256;

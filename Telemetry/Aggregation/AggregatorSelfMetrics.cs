@@ -52,7 +52,7 @@ internal sealed class AggregatorSelfMetrics
         families.Add(rejected);
         families.Add(Counter("bucket_bounds_mismatches_total", "Histogram points rejected because their bounds differ from their series' bounds.", Rejected[(int)IngestRejectReason.HistogramBoundsMismatch]));
         families.Add(Counter("cumulative_resets_total", "New runs (lower value or later start time) of a cumulative series under the same instance id.", CounterResets));
-        families.Add(Counter("label_values_truncated_total", "Label values truncated to the configured maximum length.", LabelValuesTruncated));
+        families.Add(Counter("label_values_truncated_total", "Label names or values (and scope names) shortened to the configured maximum length plus a hash.", LabelValuesTruncated));
         families.Add(Counter("instances_retired_total", "Instances folded into the retired base after a silence.", InstancesRetired));
         families.Add(Counter("instances_resumed_total", "Retired instance ids that pushed again.", InstancesResumed));
         families.Add(Gauge("series", "Series tracked over all families.", state.SeriesCount));

@@ -585,10 +585,29 @@ public sealed class MetricAggregator
         return prepared.Labels!;
     }
 
+    private static string ShortenedHelp(string help, int length)
+    {
+        if (help.Length <= length)
+        {
+            return help;
+        }
+
+        return help[..(char.IsHighSurrogate(help[length - 1]) ? length - 1 : length)];
+    }
+
     /// <summary>The Prometheus description of an OTLP metric, memoized (bounded: it starts over when full).</summary>
     private DescribedMetric Describe(OtlpMetric metric)
     {
-        var descriptor = new MetricDescriptor(metric.Name ?? "", metric.Unit ?? "", metric.Description ?? "", metric.Kind, metric.Temporality, metric.IsMonotonic);
+        // A name, unit or description longer than the label limit is shortened like a label value (names keep a hash,
+        // so they stay apart), so no push can make one series cost megabytes.
+        var limit = Math.Max(_options.MaxLabelValueLength, AggregationLabels.MinNameLength);
+        var descriptor = new MetricDescriptor(
+            AggregationLabels.Bound(metric.Name ?? "", limit, '_'),
+            AggregationLabels.Bound(metric.Unit ?? "", limit, '_'),
+            ShortenedHelp(metric.Description ?? "", 4 * limit),
+            metric.Kind,
+            metric.Temporality,
+            metric.IsMonotonic);
 
         // First by the identity of the (interned) name: the slot's entry is used only for an equal descriptor.
         var slot = (int)((uint)((RuntimeHelpers.GetHashCode(descriptor.Name) * 31) + (int)descriptor.Kind) % IdentitySlots);
@@ -629,8 +648,7 @@ public sealed class MetricAggregator
             OtlpMetricKind.Histogram => (MetricFamilyType.Histogram, PointMode.Cumulative),
             _ => (MetricFamilyType.Gauge, PointMode.Replace),
         };
-        var unit = metric.Unit ?? "";
-        return new(PrometheusNaming.MetricName(metric.Name ?? "", unit, type), type, mode, metric.Description ?? "", unit, descriptor);
+        return new(PrometheusNaming.MetricName(descriptor.Name, descriptor.Unit, type), type, mode, descriptor.Description, descriptor.Unit, descriptor);
     }
 
     /// <summary>

@@ -362,7 +362,7 @@ public class MetricAggregatorTests
     }
 
     [Fact]
-    public void Ingest_LongLabelValue_TruncatedWithoutSplittingSurrogates()
+    public void Ingest_LongLabelValue_ShortenedWithAHash_WithoutSplittingSurrogates()
     {
         var aggregator = Aggregator(options: new AggregatorOptions { MaxLabelValueLength = 4 });
 
@@ -370,9 +370,47 @@ public class MetricAggregatorTests
         aggregator.Ingest(Request("b", Counter("requests", Point(T(0), T(1), 4, A("path", "/abcxyz")))));
         aggregator.Ingest(Request("c", Counter("requests", Point(T(0), T(1), 2, A("path", "/ab😀")))));
 
-        Assert.Equal(5, Value(aggregator, "requests_total", ("path", "/abc")));
-        Assert.Equal(2, Value(aggregator, "requests_total", ("path", "/ab")));
+        var paths = aggregator.Collect().Single(f => f.Name == "requests_total").Series
+            .ToDictionary(s => s.Labels.Single(l => l.Name == "path").Value, s => s.Value);
+        Assert.Equal(3, paths.Count);
+        Assert.All(paths.Keys, p => Assert.Matches("^/ab(c)?~[0-9a-f]{8}$", p));
+        Assert.Equal(7, paths.Values.Sum());
+        Assert.Equal(2, paths.Single(p => p.Key.StartsWith("/ab~", StringComparison.Ordinal)).Value);
         Assert.Equal(3, Value(aggregator, "aggregator_label_values_truncated_total"));
+    }
+
+    [Fact]
+    public void Ingest_LongValuesSharingTheirBeginning_OfOneInstance_StayExact()
+    {
+        var aggregator = Aggregator();
+        var prefix = new string('y', 300);
+
+        for (var push = 0; push < 3; push++)
+        {
+            aggregator.Ingest(Request("a", Counter(
+                "requests",
+                Point(T(0), T(push + 1), 5 + push, A("path", prefix + "a")),
+                Point(T(0), T(push + 1), 7 + push, A("path", prefix + "b")))));
+        }
+
+        Assert.Equal(2, aggregator.Collect().Single(f => f.Name == "requests_total").Series.Count);
+        Assert.Equal(16, aggregator.Collect().Single(f => f.Name == "requests_total").Series.Sum(s => s.Value));
+        Assert.Equal(0, Value(aggregator, "aggregator_points_dropped_total", ("reason", "duplicate")));
+    }
+
+    [Fact]
+    public void Ingest_HugeNamesKeysAndScope_AreBounded()
+    {
+        var aggregator = Aggregator();
+        var huge = new string('n', 100_000);
+
+        aggregator.Ingest(new OtlpMetricsRequest([new OtlpResourceMetrics(
+            [A("service.instance.id", "a")],
+            [new OtlpScopeMetrics(huge, huge, [Counter(huge, Point(T(0), T(1), 3, A(huge, huge)))])])]));
+
+        var text = Render(aggregator);
+        Assert.All(text.Split('\n'), line => Assert.True(line.Length < 4_000, $"a line of {line.Length} characters: {line[..Math.Min(line.Length, 60)]}"));
+        Assert.Equal(3, aggregator.Collect().Single(f => f.Name.EndsWith("_total", StringComparison.Ordinal) && f.Name.StartsWith("nnn", StringComparison.Ordinal)).Series.Single().Value);
     }
 
     [Fact]
