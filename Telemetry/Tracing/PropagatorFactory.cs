@@ -38,7 +38,7 @@ public static class PropagatorFactory
 
     private static TextMapPropagator? Create(string name) => name.Trim().ToLowerInvariant() switch
     {
-        "tracecontext" => new TraceContextPropagator(),
+        "tracecontext" => new W3CTraceContextPropagator(),
         "baggage" => new BaggagePropagator(),
         "b3" => new B3TextMapPropagator(injectSingleHeader: true),
         "b3multi" => new B3TextMapPropagator(injectSingleHeader: false),

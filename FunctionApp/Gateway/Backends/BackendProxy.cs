@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using FunctionApp.Gateway.Configuration;
@@ -35,24 +36,66 @@ public sealed class BackendProxy
     private readonly BackendModel _backend;
     private readonly HttpMessageInvoker _invoker;
     private readonly ResiliencePipeline<ProxyResponse> _pipeline;
+
+    /// <summary>The clock of the timeout the proxy applies itself, instead of <see cref="_pipeline"/>; null: the pipeline runs.</summary>
+    private readonly TimeProvider? _timeoutClock;
     private readonly BackendRequestTelemetry? _requestTelemetry;
     private readonly HttpMethod _method;
     private readonly bool _passThrough;
+
+    /// <summary>Per host, the backend URL when the url_pattern has no placeholders (built on first use); else null.</summary>
+    private readonly Uri?[]? _literalUris;
+    private readonly bool _deferObjects;
     private uint _nextHost;
 
     /// <param name="backend">The backend's compiled config.</param>
     /// <param name="invoker">The gateway's shared HTTP client.</param>
     /// <param name="pipeline">The backend's Polly pipeline (<see cref="CreatePipeline"/>).</param>
     /// <param name="requestTelemetry">The backend-request layer (client span, round-trip and body-read metrics, trace context injection); null when off.</param>
-    public BackendProxy(BackendModel backend, HttpMessageInvoker invoker, ResiliencePipeline<ProxyResponse> pipeline, BackendRequestTelemetry? requestTelemetry = null)
+    /// <param name="deferObjectDecoding">
+    /// True when the endpoint only renders this backend's data back to JSON: a JSON object then stays parsed JSON
+    /// (<see cref="ProxyResponse.Parsed"/>) until someone reads it as a <see cref="JsonObject"/>. Ignored when the
+    /// backend formats its data or decodes anything but a plain <c>json</c> object.
+    /// </param>
+    public BackendProxy(BackendModel backend, HttpMessageInvoker invoker, ResiliencePipeline<ProxyResponse> pipeline, BackendRequestTelemetry? requestTelemetry = null, bool deferObjectDecoding = false)
+        : this(backend, invoker, pipeline, null, requestTelemetry, deferObjectDecoding)
     {
+    }
+
+    private BackendProxy(BackendModel backend, HttpMessageInvoker invoker, ResiliencePipeline<ProxyResponse> pipeline, TimeProvider? timeoutClock, BackendRequestTelemetry? requestTelemetry, bool deferObjectDecoding)
+    {
+        _timeoutClock = timeoutClock;
         _backend = backend;
         _invoker = invoker;
         _pipeline = pipeline;
         _requestTelemetry = requestTelemetry;
         _method = HttpMethod.Parse(backend.Method);
         _passThrough = backend.Encoding == "no-op";
+        _literalUris = backend.UrlPattern.IsLiteral ? new Uri?[backend.Hosts.Count] : null;
+        _deferObjects = deferObjectDecoding && backend.Formatter is null && !backend.IsCollection && ResponseDecoder.IsJsonDecoder(backend.Encoding);
         _nextHost = (uint)Random.Shared.Next();
+    }
+
+    /// <summary>
+    /// The backend proxy the gateway uses: with a circuit breaker, calls go through the Polly pipeline of
+    /// <see cref="CreatePipeline"/>; without one, that pipeline would only apply the timeout, so the proxy applies it
+    /// itself, with the same outcome (Polly's timeout rule, pooled sources on the system clock) and none of the
+    /// pipeline's per-call machinery.
+    /// </summary>
+    /// <param name="backend">The backend's compiled config.</param>
+    /// <param name="invoker">The gateway's shared HTTP client.</param>
+    /// <param name="timeProvider">The clock of the timeout and of the circuit breaker.</param>
+    /// <param name="logStatusChange">Logs the circuit breaker's changes, when it has <c>log_status_change</c>.</param>
+    /// <param name="requestTelemetry">The backend-request layer; null when off.</param>
+    /// <param name="deferObjectDecoding">See the constructor.</param>
+    public static BackendProxy Create(BackendModel backend, HttpMessageInvoker invoker, TimeProvider timeProvider, Action<string, string>? logStatusChange = null, BackendRequestTelemetry? requestTelemetry = null, bool deferObjectDecoding = false)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+
+        // Built in both cases, so that a timeout Polly would refuse is refused here too, at start-up.
+        var pipeline = CreatePipeline(backend, timeProvider, logStatusChange);
+        return new BackendProxy(backend, invoker, pipeline, backend.CircuitBreaker is null ? timeProvider : null, requestTelemetry, deferObjectDecoding);
     }
 
     /// <summary>
@@ -93,35 +136,20 @@ public sealed class BackendProxy
         },
     };
 
-    public async ValueTask<ProxyResponse> SendAsync(ProxyRequest request, CancellationToken cancellationToken)
+    public ValueTask<ProxyResponse> SendAsync(ProxyRequest request, CancellationToken cancellationToken) =>
+        _timeoutClock is null ? SendThroughPipelineAsync(request, cancellationToken) : SendWithTimeoutAsync(_timeoutClock, request, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ProxyResponse> SendThroughPipelineAsync(ProxyRequest request, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
             var outcome = await _pipeline.ExecuteOutcomeAsync(
-                static async (ctx, state) =>
-                {
-                    try
-                    {
-                        return Outcome.FromResult(await state.Self.SendOnceAsync(state.Request, ctx.CancellationToken, state.ClientAborted).ConfigureAwait(false));
-                    }
-                    catch (Exception e)
-                    {
-                        return Outcome.FromException<ProxyResponse>(e);
-                    }
-                },
+                static (ctx, state) => state.Self.SendOnceAsync(state.Request, ctx.CancellationToken, state.ClientAborted),
                 context,
                 (Self: this, Request: request, ClientAborted: cancellationToken)).ConfigureAwait(false);
-
-            return outcome.Exception switch
-            {
-                null => outcome.Result!,
-                TimeoutRejectedException => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Timeout, "context deadline exceeded")),
-                BrokenCircuitException => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.CircuitOpen, "circuit breaker is open")),
-                OperationCanceledException when cancellationToken.IsCancellationRequested => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.ClientCanceled, "context canceled")),
-                HttpRequestException e => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, $"{_backend.Method} {_backend.UrlPattern}: {e.Message}")),
-                _ => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, $"{_backend.Method} {_backend.UrlPattern}: {outcome.Exception.Message}")),
-            };
+            return ToResponse(outcome, cancellationToken);
         }
         finally
         {
@@ -129,99 +157,167 @@ public sealed class BackendProxy
         }
     }
 
+    /// <summary>
+    /// The pipeline's timeout without the pipeline (Polly's <c>TimeoutResilienceStrategy</c> rule): the call runs
+    /// under a token that the timeout or the caller cancels; a cancellation that the timeout caused while the caller
+    /// had not gone away is a timeout.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ProxyResponse> SendWithTimeoutAsync(TimeProvider clock, ProxyRequest request, CancellationToken cancellationToken)
+    {
+        var timeout = TimeoutSources.Rent(_backend.Timeout, clock);
+        var registration = cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeout);
+        Outcome<ProxyResponse> outcome;
+        bool timedOut;
+        try
+        {
+            outcome = await SendOnceAsync(request, timeout.Token, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            timedOut = timeout.IsCancellationRequested;
+            registration.Dispose();
+            TimeoutSources.Return(timeout, clock);
+        }
+
+        if (timedOut && outcome.Exception is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Timeout, "context deadline exceeded"));
+        }
+
+        return ToResponse(outcome, cancellationToken);
+    }
+
+    private ProxyResponse ToResponse(Outcome<ProxyResponse> outcome, CancellationToken cancellationToken) => outcome.Exception switch
+    {
+        null => outcome.Result!,
+        TimeoutRejectedException => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Timeout, "context deadline exceeded")),
+        BrokenCircuitException => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.CircuitOpen, "circuit breaker is open")),
+        OperationCanceledException when cancellationToken.IsCancellationRequested => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.ClientCanceled, "context canceled")),
+        HttpRequestException e => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, $"{_backend.Method} {_backend.UrlPattern}: {e.Message}")),
+        _ => ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, $"{_backend.Method} {_backend.UrlPattern}: {outcome.Exception.Message}")),
+    };
+
+    /// <summary>
+    /// One call through the pipeline: the request (following redirects), then the status check and the decoding.
+    /// Every failure becomes the outcome's exception. One async method for the whole call, so a request pays for one
+    /// state machine here, not one per step.
+    /// </summary>
     /// <param name="request">The filtered request.</param>
     /// <param name="cancellationToken">The pipeline's token: the timeout and the caller.</param>
     /// <param name="clientAborted">The caller's token alone, so telemetry can tell a timeout from a cancellation.</param>
-    private async Task<ProxyResponse> SendOnceAsync(ProxyRequest request, CancellationToken cancellationToken, CancellationToken clientAborted)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome<ProxyResponse>> SendOnceAsync(ProxyRequest request, CancellationToken cancellationToken, CancellationToken clientAborted)
     {
-        if (BuildUri(request) is not { } uri)
+        try
         {
-            return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidRequest, "error: encoded url params"));
-        }
-
-        // A body that may have to be sent again after a 307/308 must be replayable.
-        byte[]? replayableBody = null;
-        if (_backend.SendBodyOnRedirect && request.Body is not null && HasBody(_method))
-        {
-            using var copy = new MemoryStream();
-            await request.Body.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
-            replayableBody = copy.ToArray();
-        }
-
-        var response = await SendFollowingRedirectsAsync(request, uri, replayableBody, cancellationToken, clientAborted).ConfigureAwait(false);
-        if (_passThrough)
-        {
-            // no-op: every status passes through; the caller streams the body and disposes the response.
-            return ProxyResponse.PassThrough(response);
-        }
-
-        using (response)
-        {
-            var status = (int)response.StatusCode;
-            if (status is not (200 or 201))
+            if (BuildUri(request) is not { } uri)
             {
-                return await StatusErrorAsync(response, status, cancellationToken).ConfigureAwait(false);
+                return Outcome.FromResult(ProxyResponse.Failed(new GatewayError(GatewayErrorKind.InvalidRequest, "error: encoded url params")));
             }
 
-            return await DecodeAsync(response, cancellationToken).ConfigureAwait(false);
+            // A body that may have to be sent again after a 307/308 must be replayable.
+            byte[]? replayableBody = null;
+            if (_backend.SendBodyOnRedirect && request.Body is not null && HasBody(_method))
+            {
+                using var copy = new MemoryStream();
+                await request.Body.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+                replayableBody = copy.ToArray();
+            }
+
+            // Go's client rules: up to 10 hops; 301/302/303 turn into GET without a body (HEAD stays HEAD); 307/308
+            // keep the method and body only when the body can be sent again; Referer is set; credentials are dropped
+            // when the host changes.
+            var method = _method;
+            var sendBody = true;
+            var originalHost = uri.Authority;
+            var stripCredentials = false;
+            HttpResponseMessage response;
+            for (var sent = 1; ; sent++)
+            {
+                using (var message = BuildRequest(request, uri, method, sendBody, replayableBody, stripCredentials))
+                {
+                    // Each hop is its own round trip for telemetry, as in Go's instrumented transport.
+                    response = _requestTelemetry is null
+                        ? await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false)
+                        : await _requestTelemetry.SendPooledAsync(_invoker, message, cancellationToken, clientAborted).ConfigureAwait(false);
+                }
+
+                if (!IsRedirect(response, method, sendBody, request, replayableBody, out var location))
+                {
+                    break;
+                }
+
+                var redirectStatus = (int)response.StatusCode;
+                response.Dispose();
+                if (sent == MaxRedirects)
+                {
+                    // Go's client sends at most 10 requests for one call.
+                    throw new HttpRequestException($"stopped after {MaxRedirects} redirects");
+                }
+
+                var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
+                {
+                    throw new HttpRequestException($"redirect to unsupported scheme {next.Scheme}");
+                }
+
+                if (redirectStatus is 301 or 302 or 303)
+                {
+                    method = method == HttpMethod.Head ? HttpMethod.Head : HttpMethod.Get;
+                    sendBody = false;
+                }
+
+                // Once a hop has left the original host, credentials are never sent again, even if it comes back.
+                stripCredentials |= !string.Equals(next.Authority, originalHost, StringComparison.OrdinalIgnoreCase);
+                var previous = uri;
+                uri = next;
+                request = request with { Headers = WithReferer(request.Headers, previous, next) };
+            }
+
+            if (_passThrough)
+            {
+                // no-op: every status passes through; the caller streams the body and disposes the response.
+                return Outcome.FromResult(ProxyResponse.PassThrough(response));
+            }
+
+            using (response)
+            {
+                var status = (int)response.StatusCode;
+                if (status is not (200 or 201))
+                {
+                    return Outcome.FromResult(await StatusErrorAsync(response, status, cancellationToken).ConfigureAwait(false));
+                }
+
+                return Outcome.FromResult(await DecodeAsync(response, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        catch (Exception e)
+        {
+            return Outcome.FromException<ProxyResponse>(e);
         }
     }
 
     /// <summary>
-    /// Go's client rules: up to 10 hops; 301/302/303 turn into GET without a body (HEAD stays HEAD); 307/308 keep
-    /// the method and body only when the body can be sent again; <c>Referer</c> is set; credentials are dropped
-    /// when the host changes.
+    /// True when <paramref name="response"/> is a redirect to follow: 301/302/303/307/308 with a Location, except a
+    /// 307/308 whose body cannot be sent again (Go returns the redirect itself then).
     /// </summary>
-    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(ProxyRequest request, Uri uri, byte[]? replayableBody, CancellationToken cancellationToken, CancellationToken clientAborted)
+    private static bool IsRedirect(HttpResponseMessage response, HttpMethod method, bool sendBody, ProxyRequest request, byte[]? replayableBody, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? location)
     {
-        var method = _method;
-        var sendBody = true;
-        var originalHost = uri.Authority;
-        var stripCredentials = false;
-        for (var sent = 1; ; sent++)
+        var status = (int)response.StatusCode;
+        location = null;
+        if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } target)
         {
-            using var message = BuildRequest(request, uri, method, sendBody, replayableBody, stripCredentials);
-            // Each hop is its own round trip for telemetry, as in Go's instrumented transport.
-            var response = _requestTelemetry is null
-                ? await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false)
-                : await _requestTelemetry.SendAsync(_invoker, message, cancellationToken, clientAborted).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (status is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
-            {
-                return response;
-            }
-
-            if (status is 307 or 308 && sendBody && HasBody(method) && request.Body is not null && replayableBody is null)
-            {
-                // Go returns the redirect itself when the body cannot be re-sent.
-                return response;
-            }
-
-            response.Dispose();
-            if (sent == MaxRedirects)
-            {
-                // Go's client sends at most 10 requests for one call.
-                throw new HttpRequestException($"stopped after {MaxRedirects} redirects");
-            }
-
-            var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
-            if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps)
-            {
-                throw new HttpRequestException($"redirect to unsupported scheme {next.Scheme}");
-            }
-
-            if (status is 301 or 302 or 303)
-            {
-                method = method == HttpMethod.Head ? HttpMethod.Head : HttpMethod.Get;
-                sendBody = false;
-            }
-
-            // Once a hop has left the original host, credentials are never sent again, even if it comes back.
-            stripCredentials |= !string.Equals(next.Authority, originalHost, StringComparison.OrdinalIgnoreCase);
-            var previous = uri;
-            uri = next;
-            request = request with { Headers = WithReferer(request.Headers, previous, next) };
+            return false;
         }
+
+        if (status is 307 or 308 && sendBody && HasBody(method) && request.Body is not null && replayableBody is null)
+        {
+            return false;
+        }
+
+        location = target;
+        return true;
     }
 
     private static List<KeyValuePair<string, StringValues>> WithReferer(IReadOnlyList<KeyValuePair<string, StringValues>> headers, Uri previous, Uri next)
@@ -263,19 +359,23 @@ public sealed class BackendProxy
         }
 
         var filter = _backend.InputHeaders;
-        foreach (var (name, values) in request.Headers)
+        var headers = request.Headers;
+        for (var h = 0; h < headers.Count; h++)
         {
+            // Indexed: enumerating the list through its interface would allocate an enumerator.
+            var (name, values) = headers[h];
             // The backend-level list filters again, after the gateway's own headers were added (as in Lura).
             if (filter is not null && !filter.Allows(name))
             {
                 continue;
             }
 
-            if (stripCredentials && Array.Exists(SensitiveOnRedirect, s => s.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            if (stripCredentials && IsSensitiveOnRedirect(name))
             {
                 continue;
             }
 
+            System.Net.Http.Headers.HttpHeaders target;
             if (HeaderRules.ContentHeaders.Contains(name))
             {
                 if (message.Content is null && !sendBody)
@@ -284,22 +384,53 @@ public sealed class BackendProxy
                 }
 
                 message.Content ??= new ByteArrayContent([]);
-                message.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
+                target = message.Content.Headers;
             }
             else
             {
-                message.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
+                target = message.Headers;
+            }
+
+            // The single-value overload stores the string as it is; the sequence overload would box the StringValues.
+            if (values.Count == 1 && values[0] is { } single)
+            {
+                target.TryAddWithoutValidation(name, single);
+            }
+            else
+            {
+                target.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
             }
         }
 
         return message;
     }
 
+    private static bool IsSensitiveOnRedirect(string name)
+    {
+        foreach (var sensitive in SensitiveOnRedirect)
+        {
+            if (sensitive.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The backend URL, or null when a parameter cannot be placed in the url_pattern safely.</summary>
     internal Uri? BuildUri(ProxyRequest request)
     {
         var hosts = _backend.Hosts;
-        var host = hosts.Count == 1 ? hosts[0] : hosts[(int)(Interlocked.Increment(ref _nextHost) % (uint)hosts.Count)];
+        var index = hosts.Count == 1 ? 0 : (int)(Interlocked.Increment(ref _nextHost) % (uint)hosts.Count);
+        var host = hosts[index];
+        if (_literalUris is { } literalUris && request.Query.Count == 0)
+        {
+            // A url_pattern without placeholders and no query to add: the URL of each host never changes, so it is
+            // built once (a Uri is immutable and safe to share between requests).
+            return literalUris[index] ??= new Uri(host + _backend.UrlPattern.Text, UriKind.Absolute);
+        }
+
         var url = new StringBuilder(host.Length + _backend.UrlPattern.EstimatedLength + 32);
         url.Append(host);
         if (!_backend.UrlPattern.AppendTo(url, request.Params))
@@ -342,7 +473,7 @@ public sealed class BackendProxy
     /// <c>return_error_code</c> asks for them, or, with <c>return_error_details</c>, data under
     /// <c>error_&lt;name&gt;</c> that makes the response incomplete.
     /// </summary>
-    private async Task<ProxyResponse> StatusErrorAsync(HttpResponseMessage response, int status, CancellationToken cancellationToken)
+    private async ValueTask<ProxyResponse> StatusErrorAsync(HttpResponseMessage response, int status, CancellationToken cancellationToken)
     {
         var message = $"invalid status code {status} [{_backend.Method} {_backend.UrlPattern}]: {response.RequestMessage?.RequestUri}";
         var errors = _backend.Errors;
@@ -397,7 +528,7 @@ public sealed class BackendProxy
         }
     }
 
-    private async Task<ProxyResponse> DecodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async ValueTask<ProxyResponse> DecodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var content = response.Content;
         if (content.Headers.ContentLength is > MaxDecodedBodyBytes)
@@ -415,11 +546,18 @@ public sealed class BackendProxy
                 DecodeResult decoded;
                 try
                 {
-                    decoded = await ResponseDecoder.DecodeAsync(_backend.Encoding, _backend.IsCollection, source, cancellationToken).ConfigureAwait(false);
+                    decoded = _deferObjects
+                        ? await ResponseDecoder.DecodeDeferringObjectAsync(_backend.Encoding, _backend.IsCollection, source, cancellationToken).ConfigureAwait(false)
+                        : await ResponseDecoder.DecodeAsync(_backend.Encoding, _backend.IsCollection, source, cancellationToken).ConfigureAwait(false);
                 }
                 catch (InvalidDataException e)
                 {
                     return ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Decode, e.Message));
+                }
+
+                if (decoded.Parsed is { } parsed)
+                {
+                    return ProxyResponse.FromParsed(parsed, isComplete: true);
                 }
 
                 if (decoded.Data is not { } data)

@@ -30,7 +30,11 @@ public sealed class UrlPattern
         }
 
         SequentialReferences = [.. references];
+        IsLiteral = Array.TrueForAll(parts, static part => !part.IsPlaceholder);
     }
+
+    /// <summary>True when the pattern has no placeholder: the path (and query) it produces is always <see cref="Text"/>.</summary>
+    public bool IsLiteral { get; }
 
     public string Text { get; }
 

@@ -11,6 +11,12 @@ public readonly record struct DecodeResult(JsonObject? Data, string? Error)
 {
     public bool IsSuccess => Error is null;
 
+    /// <summary>
+    /// Instead of <see cref="Data"/>, the object still as parsed JSON, when the caller asked for that and the body
+    /// allowed it (see <see cref="ParsedJsonObject"/>). The caller owns it.
+    /// </summary>
+    internal ParsedJsonObject? Parsed { get; init; }
+
     internal static DecodeResult Success(JsonObject? data) => new(data, null);
 
     internal static DecodeResult Failure(string error) => new(null, error);

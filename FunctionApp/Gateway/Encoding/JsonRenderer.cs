@@ -26,11 +26,46 @@ public static class JsonRenderer
     /// <summary>Marks <paramref name="obj"/> to render its keys in insertion order instead of sorted.</summary>
     public static void PreserveOrder(JsonObject obj) => InsertionOrdered.AddOrUpdate(obj, InsertionOrdered);
 
+    /// <summary>Sorts members by name in code point order; one cached delegate, so sorting allocates nothing.</summary>
+    private static readonly Comparison<KeyValuePair<string, JsonNode?>> ByName = static (a, b) => CodePointComparer.Instance.Compare(a.Key, b.Key);
+
+    /// <summary>A writer per thread, reset onto each output: rendering is synchronous, so it is never shared.</summary>
+    [ThreadStatic]
+    private static Utf8JsonWriter? _threadWriter;
+
     public static void Write(IBufferWriter<byte> output, JsonNode? node)
     {
-        using var writer = new Utf8JsonWriter(output, WriterOptions);
-        WriteNode(writer, node);
-        writer.Flush();
+        var writer = RentWriter(output);
+        try
+        {
+            WriteNode(writer, node);
+            writer.Flush();
+        }
+        finally
+        {
+            ReturnWriter(writer);
+        }
+    }
+
+    /// <summary>The thread's cached writer reset onto <paramref name="output"/> (a new one when it is in use).</summary>
+    internal static Utf8JsonWriter RentWriter(IBufferWriter<byte> output)
+    {
+        var writer = _threadWriter;
+        _threadWriter = null;
+        if (writer is null)
+        {
+            return new Utf8JsonWriter(output, WriterOptions);
+        }
+
+        writer.Reset(output);
+        return writer;
+    }
+
+    internal static void ReturnWriter(Utf8JsonWriter writer)
+    {
+        // Forget the output (and anything not flushed after a failure) before caching the writer again.
+        writer.Reset(NoOutput.Instance);
+        _threadWriter = writer;
     }
 
     private static void WriteNode(Utf8JsonWriter writer, JsonNode? node)
@@ -45,9 +80,9 @@ public static class JsonRenderer
                 break;
             case JsonArray array:
                 writer.WriteStartArray();
-                foreach (var item in array)
+                for (var i = 0; i < array.Count; i++)
                 {
-                    WriteNode(writer, item);
+                    WriteNode(writer, array[i]);
                 }
 
                 writer.WriteEndArray();
@@ -72,24 +107,37 @@ public static class JsonRenderer
         }
         else if (obj.Count > 0)
         {
-            var keys = ArrayPool<string>.Shared.Rent(obj.Count);
-            var count = 0;
-            foreach (var (key, _) in obj)
-            {
-                keys[count++] = key;
-            }
-
-            Array.Sort(keys, 0, count, CodePointComparer.Instance);
+            // Indexed access: enumerating a JsonObject allocates an enumerator.
+            var count = obj.Count;
+            var members = ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Rent(count);
             for (var i = 0; i < count; i++)
             {
-                writer.WritePropertyName(keys[i]);
-                WriteNode(writer, obj[keys[i]]);
+                members[i] = obj.GetAt(i);
             }
 
-            Array.Clear(keys, 0, count);
-            ArrayPool<string>.Shared.Return(keys);
+            members.AsSpan(0, count).Sort(ByName);
+            for (var i = 0; i < count; i++)
+            {
+                writer.WritePropertyName(members[i].Key);
+                WriteNode(writer, members[i].Value);
+            }
+
+            Array.Clear(members, 0, count);
+            ArrayPool<KeyValuePair<string, JsonNode?>>.Shared.Return(members);
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>Where a cached writer points between uses; it is never written to.</summary>
+    private sealed class NoOutput : IBufferWriter<byte>
+    {
+        public static readonly NoOutput Instance = new();
+
+        public void Advance(int count) => throw new InvalidOperationException();
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => throw new InvalidOperationException();
+
+        public Span<byte> GetSpan(int sizeHint = 0) => throw new InvalidOperationException();
     }
 }

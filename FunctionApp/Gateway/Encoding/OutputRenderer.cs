@@ -25,6 +25,13 @@ public static class OutputRenderer
     public const string TextContentType = "text/plain; charset=utf-8";
     public const string XmlContentType = XmlRenderer.ContentType;
 
+    /// <summary>
+    /// True when <paramref name="outputEncoding"/> renders the data object as JSON whatever the request says
+    /// (<c>json</c>, <c>fast-json</c> and unknown names), with <see cref="JsonRenderer.ContentType"/>.
+    /// </summary>
+    public static bool IsPlainJson(string outputEncoding) =>
+        outputEncoding is not ("no-op" or "json-collection" or "string" or "yaml" or "xml" or "negotiate");
+
     public static string Render(string outputEncoding, JsonObject? data, string? acceptHeader, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(outputEncoding);

@@ -38,7 +38,21 @@ public static class ResponseDecoder
     public static ValueTask<DecodeResult> DecodeAsync(string encoding, bool isCollection, Stream body, CancellationToken cancellationToken) =>
         DecodeAsync(encoding, isCollection, body, MaxBodyBytes, cancellationToken);
 
-    internal static async ValueTask<DecodeResult> DecodeAsync(string encoding, bool isCollection, Stream body, int maxBodyBytes, CancellationToken cancellationToken)
+    internal static ValueTask<DecodeResult> DecodeAsync(string encoding, bool isCollection, Stream body, int maxBodyBytes, CancellationToken cancellationToken) =>
+        ReadAndDecodeAsync(encoding, isCollection, body, maxBodyBytes, deferObject: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="DecodeAsync(string, bool, Stream, CancellationToken)"/>, but a JSON object body that
+    /// <see cref="ParsedJsonObject.TryParse"/> accepts comes back as <see cref="DecodeResult.Parsed"/> instead of
+    /// <see cref="DecodeResult.Data"/> (only for the <c>json</c> decoder without <c>is_collection</c>).
+    /// </summary>
+    internal static ValueTask<DecodeResult> DecodeDeferringObjectAsync(string encoding, bool isCollection, Stream body, CancellationToken cancellationToken) =>
+        ReadAndDecodeAsync(encoding, isCollection, body, MaxBodyBytes, deferObject: true, cancellationToken);
+
+    /// <summary>True when <paramref name="encoding"/> selects the <c>json</c> decoder (unknown names fall back to it).</summary>
+    internal static bool IsJsonDecoder(string encoding) => encoding is not ("no-op" or "string" or "safejson");
+
+    private static async ValueTask<DecodeResult> ReadAndDecodeAsync(string encoding, bool isCollection, Stream body, int maxBodyBytes, bool deferObject, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(encoding);
         ArgumentNullException.ThrowIfNull(body);
@@ -85,6 +99,11 @@ public static class ResponseDecoder
                 {
                     return DecodeResult.Failure(TooLarge(maxBodyBytes));
                 }
+            }
+
+            if (deferObject && !isCollection && IsJsonDecoder(encoding) && ParsedJsonObject.TryParse(buffer.AsSpan(0, length)) is { } parsed)
+            {
+                return DecodeResult.Success(null) with { Parsed = parsed };
             }
 
             return Decode(encoding, isCollection, buffer.AsSpan(0, length));
@@ -216,7 +235,7 @@ public static class ResponseDecoder
     /// <see cref="JsonObject"/> would throw on duplicates). Scalars stay backed by their element, so numbers keep
     /// their literal text. Depth is bounded by the reader's limit (64).
     /// </summary>
-    private static JsonObject ToObject(JsonElement element)
+    internal static JsonObject ToObject(JsonElement element)
     {
         var result = new JsonObject();
         foreach (var property in element.EnumerateObject())

@@ -1,5 +1,6 @@
 using FunctionApp.Gateway.Backends;
 using FunctionApp.Gateway.Configuration;
+using FunctionApp.Gateway.Encoding;
 using FunctionApp.Gateway.Observability;
 
 namespace FunctionApp.Gateway.Proxy;
@@ -35,9 +36,13 @@ public sealed partial class ProxyFactory
         var regular = new List<ProxyDelegate>(endpoint.Backends.Count);
         var regularModels = new List<BackendModel>(endpoint.Backends.Count);
         List<ProxyDelegate>? shadows = null;
+
+        // When nothing between the backends and the renderer looks at the data, a backend's JSON object can stay
+        // parsed JSON and be rendered from it (ProxyResponse.Parsed); anything that reads the data still gets it.
+        var deferDecoding = OutputRenderer.IsPlainJson(endpoint.OutputEncoding) && !endpoint.Sequential && endpoint.Flatmap is null && endpoint.Static is null;
         foreach (var backend in endpoint.Backends)
         {
-            var call = CreateBackend(backend, endpoint);
+            var call = CreateBackend(backend, endpoint, deferDecoding && !backend.Shadow);
             if (backend.Shadow)
             {
                 (shadows ??= []).Add(call);
@@ -89,10 +94,15 @@ public sealed partial class ProxyFactory
     private static ValueTask<ProxyResponse> NoRegularBackend(ProxyRequest request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(ProxyResponse.Failed(new GatewayError(GatewayErrorKind.Network, "every backend of the endpoint is a shadow backend")));
 
-    private ProxyDelegate CreateBackend(BackendModel backend, EndpointModel endpoint)
+    private ProxyDelegate CreateBackend(BackendModel backend, EndpointModel endpoint, bool deferDecoding)
     {
-        var pipeline = BackendProxy.CreatePipeline(backend, _timeProvider, (name, state) => Log.CircuitChanged(_logger, name, state));
-        ProxyDelegate proxy = new BackendProxy(backend, _invoker, pipeline, _telemetry?.ForBackendRequests(endpoint, backend)).SendAsync;
+        ProxyDelegate proxy = BackendProxy.Create(
+            backend,
+            _invoker,
+            _timeProvider,
+            (name, state) => Log.CircuitChanged(_logger, name, state),
+            _telemetry?.ForBackendRequests(endpoint, backend),
+            deferDecoding).SendAsync;
         if (endpoint.ConcurrentCalls > 1)
         {
             proxy = ConcurrentCallsMiddleware.Create(proxy, endpoint.ConcurrentCalls, endpoint.Timeout, _timeProvider);

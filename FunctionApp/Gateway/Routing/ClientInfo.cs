@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace FunctionApp.Gateway.Routing;
 
@@ -9,10 +10,16 @@ namespace FunctionApp.Gateway.Routing;
 /// </summary>
 public readonly record struct ClientInfo(string Address, string Host)
 {
+    /// <summary>
+    /// The text of each connection's remote address: Kestrel hands every request of a connection the same
+    /// <see cref="IPAddress"/> instance, so it is formatted once per connection rather than once per request (and per layer).
+    /// </summary>
+    private static readonly ConditionalWeakTable<IPAddress, string> AddressTexts = [];
+
     public static ClientInfo From(HttpContext context)
     {
         var remote = context.Connection.RemoteIpAddress;
-        var address = remote is null ? string.Empty : (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString();
+        string? address = null;
         var host = context.Request.Host.Value ?? string.Empty;
         if (remote is not null && IPAddress.IsLoopback(remote))
         {
@@ -30,8 +37,14 @@ public readonly record struct ClientInfo(string Address, string Host)
             }
         }
 
+        address ??= remote is null ? string.Empty : AddressText(remote);
         return new ClientInfo(address, host);
     }
+
+    private static string AddressText(IPAddress remote) =>
+        AddressTexts.TryGetValue(remote, out var text)
+            ? text
+            : AddressTexts.GetValue(remote, static address => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString());
 
     /// <summary>
     /// The scheme the client used: the request's own, or <c>X-Forwarded-Proto</c> when the connection comes from

@@ -1,4 +1,3 @@
-using System.Buffers;
 using FunctionApp.Gateway.Backends;
 using FunctionApp.Gateway.Configuration;
 using FunctionApp.Gateway.Encoding;
@@ -21,6 +20,7 @@ public sealed class EndpointHandler
     private readonly string? _cacheControl;
     private readonly string _userAgent;
     private readonly EndpointGlobalAttributes? _globalTelemetry;
+    private readonly bool _plainJson;
 
     public EndpointHandler(EndpointModel endpoint, ProxyDelegate proxy, RouterOptions router, EndpointGlobalAttributes? globalTelemetry = null)
     {
@@ -29,6 +29,7 @@ public sealed class EndpointHandler
         _proxy = proxy;
         _router = router;
         _userAgent = router.UserAgent;
+        _plainJson = OutputRenderer.IsPlainJson(endpoint.OutputEncoding);
         if (endpoint.CacheTtl > TimeSpan.Zero)
         {
             _cacheControl = $"public, max-age={(long)endpoint.CacheTtl.TotalSeconds}";
@@ -45,7 +46,8 @@ public sealed class EndpointHandler
             context.Features.Get<GlobalRequestTelemetry>()?.SetEndpoint(_globalTelemetry);
         }
 
-        foreach (var (_, value) in parameters)
+        // Values only when there are any: enumerating the dictionary through its interface allocates an enumerator.
+        foreach (var value in parameters.Count == 0 ? [] : parameters.Values)
         {
             // KrakenD rejects parameters that still hold escapes after decoding, or '?'/'#' (unless
             // router.disable_path_decoding). We also refuse dot segments, which could walk the backend path upwards.
@@ -67,7 +69,8 @@ public sealed class EndpointHandler
         var client = ClientInfo.From(context);
         var connection = incoming.Headers.Connection.ToString();
 
-        var headers = new List<KeyValuePair<string, StringValues>>(8);
+        // Room for every incoming header plus the four the gateway adds, so the list never grows.
+        var headers = new List<KeyValuePair<string, StringValues>>(incoming.Headers.Count + 4);
         var userAgentForwarded = false;
         string? via = null;
         foreach (var (name, values) in incoming.Headers)
@@ -104,9 +107,11 @@ public sealed class EndpointHandler
         headers.Add(userAgentForwarded ? new("X-Forwarded-Via", _userAgent) : new("User-Agent", _userAgent));
         headers.Add(new("Via", string.IsNullOrEmpty(via) || !HeaderRules.IsSafeValue(via) ? GatewayVersion.ViaValue : via + ", " + GatewayVersion.ViaValue));
 
-        var query = new List<KeyValuePair<string, StringValues>>();
+        IReadOnlyList<KeyValuePair<string, StringValues>> forwardedQuery = [];
         if (!_endpoint.InputQueryStrings.IsEmpty && incoming.QueryString.HasValue)
         {
+            var query = new List<KeyValuePair<string, StringValues>>();
+            forwardedQuery = query;
             // Names are case-sensitive, as in Go's url.Values; Request.Query would merge "a" and "A".
             foreach (var pair in new QueryStringEnumerable(incoming.QueryString.Value))
             {
@@ -126,7 +131,7 @@ public sealed class EndpointHandler
             Method = incoming.Method,
             Params = parameters,
             Headers = headers,
-            Query = query,
+            Query = forwardedQuery,
             Body = hasBody ? incoming.Body : null,
             ContentLength = hasBody ? incoming.ContentLength : null,
         };
@@ -176,14 +181,14 @@ public sealed class EndpointHandler
         }
 
         response.Headers["X-Krakend"] = _router.VersionHeader;
-        if (result.Data is null)
+        if (!result.HasData)
         {
             await RenderErrorAsync(context, result.Error).ConfigureAwait(false);
             return;
         }
 
         // KrakenD counts an empty object as an incomplete response.
-        var complete = result.IsComplete && result.Error is null && result.Data.Count > 0;
+        var complete = result.IsComplete && result.Error is null && (result.Parsed?.HasMembers ?? result.Data!.Count > 0);
         response.StatusCode = StatusCodes.Status200OK;
         response.Headers["X-Krakend-Completed"] = complete ? "true" : "false";
         if (complete && _cacheControl is not null)
@@ -191,10 +196,32 @@ public sealed class EndpointHandler
             response.Headers.CacheControl = _cacheControl;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        response.ContentType = OutputRenderer.Render(_endpoint.OutputEncoding, result.Data, context.Request.Headers.Accept.ToString(), buffer);
-        response.ContentLength = buffer.WrittenCount;
-        await response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        // Rendered into a pooled buffer first: the length goes in Content-Length before the body is sent.
+        var buffer = PooledBufferWriter.Rent();
+        try
+        {
+            if (result.Parsed is { } parsed && _plainJson)
+            {
+                // Still parsed JSON: rendered straight from it, the same bytes as from the JsonObject it would become.
+                parsed.WriteTo(buffer);
+                response.ContentType = JsonRenderer.ContentType;
+            }
+            else
+            {
+                response.ContentType = OutputRenderer.Render(_endpoint.OutputEncoding, result.Data, context.Request.Headers.Accept.ToString(), buffer);
+            }
+        }
+        catch
+        {
+            buffer.Release();
+            throw;
+        }
+
+        using (var body = buffer.Detach())
+        {
+            response.ContentLength = body.Length;
+            await response.Body.WriteAsync(body.Memory, context.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -8,6 +8,11 @@ namespace FunctionApp.Gateway.Routing;
 public sealed class RouteTable<THandler>
     where THandler : class
 {
+    private const int NoMoreSegments = -1;
+
+    /// <summary>The parameters of every endpoint without any: shared, never written to.</summary>
+    private static readonly IReadOnlyDictionary<string, string> NoParameters = new Dictionary<string, string>(0, StringComparer.Ordinal).AsReadOnly();
+
     private readonly Node _root = new();
 
     public void Add(EndpointTemplate template, string method, THandler handler)
@@ -41,8 +46,9 @@ public sealed class RouteTable<THandler>
     /// <summary>Looks up a request path (decoded, starting with <c>/</c>).</summary>
     public RouteMatch<THandler> Match(string method, string path)
     {
-        var segments = path.Length <= 1 ? [] : path[1..].Split('/');
-        var node = Find(_root, segments, 0);
+        // The path's segments are the parts of path[1..] between slashes (none for "/"); they are walked as spans, so
+        // only a parameter's value becomes a string.
+        var node = Find(_root, path, path.Length <= 1 ? NoMoreSegments : 1);
         if (node?.Handlers is null)
         {
             return default;
@@ -53,14 +59,23 @@ public sealed class RouteTable<THandler>
             return new RouteMatch<THandler>(RouteMatchKind.MethodNotAllowed, null, null, [.. node.Handlers.Keys]);
         }
 
+        if (entry.Template.ParameterNames.Count == 0)
+        {
+            return new RouteMatch<THandler>(RouteMatchKind.Found, entry.Handler, NoParameters, null);
+        }
+
         var parameters = new Dictionary<string, string>(entry.Template.ParameterNames.Count, StringComparer.Ordinal);
+        var start = 1;
         for (var i = 0; i < entry.Template.Segments.Count; i++)
         {
+            var end = SegmentEnd(path, start);
             var segment = entry.Template.Segments[i];
             if (segment.IsParameter)
             {
-                parameters[segment.Value] = segments[i];
+                parameters[segment.Value] = path[start..end];
             }
+
+            start = end + 1;
         }
 
         return new RouteMatch<THandler>(RouteMatchKind.Found, entry.Handler, parameters, null);
@@ -128,24 +143,36 @@ public sealed class RouteTable<THandler>
         return null;
     }
 
-    private static Node? Find(Node node, string[] segments, int index)
+    /// <summary>Where a segment starting at <paramref name="start"/> ends: the next slash, or the end of the path.</summary>
+    private static int SegmentEnd(string path, int start)
     {
-        if (index == segments.Length)
+        var slash = path.IndexOf('/', start);
+        return slash < 0 ? path.Length : slash;
+    }
+
+    /// <param name="node">Where the walk is.</param>
+    /// <param name="path">The request path.</param>
+    /// <param name="start">Where the next segment starts, or <see cref="NoMoreSegments"/>.</param>
+    private static Node? Find(Node node, string path, int start)
+    {
+        if (start == NoMoreSegments)
         {
             return node.Handlers is null ? null : node;
         }
 
-        var segment = segments[index];
-        if (node.Literals is not null && node.Literals.TryGetValue(segment, out var literal))
+        var end = SegmentEnd(path, start);
+        var next = end < path.Length ? end + 1 : NoMoreSegments;
+        var segment = path.AsSpan(start, end - start);
+        if (node.Literals is not null && node.Literals.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(segment, out var literal))
         {
-            var found = Find(literal, segments, index + 1);
+            var found = Find(literal, path, next);
             if (found is not null)
             {
                 return found;
             }
         }
 
-        return node.Parameter is not null && segment.Length > 0 ? Find(node.Parameter, segments, index + 1) : null;
+        return node.Parameter is not null && !segment.IsEmpty ? Find(node.Parameter, path, next) : null;
     }
 
     private sealed class Node

@@ -70,12 +70,23 @@ internal sealed class ResponseReadTracker(ResponseReadTracking tracking, Activit
         _startedAt = Stopwatch.GetTimestamp();
         if (tracking.TraceTags is { } tags)
         {
-            // The reader's flow must not run under the read span: the span ends wherever reading ends.
+            // The reader's flow must not run under the read span: the span ends wherever reading ends. Going back to
+            // the execution context of just before the start undoes the start's Activity.Current without a new one.
             var current = Activity.Current;
+            var before = ExecutionContext.Capture();
             _span = tracking.ActivitySource.StartActivity(ResponseReadTracking.SpanName, ActivityKind.Internal, parent);
             if (_span is not null)
             {
-                Activity.Current = current;
+                if (before is not null && Activity.Current == _span)
+                {
+                    ExecutionContext.Restore(before);
+                }
+
+                if (Activity.Current != current)
+                {
+                    Activity.Current = current;
+                }
+
                 if (_span.IsAllDataRequested)
                 {
                     StaticAttributes.SetOn(_span, tags);
@@ -134,8 +145,8 @@ internal sealed class ResponseReadTracker(ResponseReadTracking tracking, Activit
         {
             if (span.IsAllDataRequested)
             {
-                span.SetTag(ResponseReadTracking.SizeAttribute, _bytes);
-                span.SetTag(ResponseReadTracking.TimeAttribute, seconds);
+                span.SetTag(ResponseReadTracking.SizeAttribute, BoxedValues.Long(_bytes));
+                span.SetTag(ResponseReadTracking.TimeAttribute, BoxedValues.Seconds(seconds));
             }
 
             if (error is null)
@@ -173,7 +184,18 @@ internal sealed class TrackedResponseContent : HttpContent
         _tracker = tracker;
         foreach (var header in inner.Headers.NonValidated)
         {
-            Headers.TryAddWithoutValidation(header.Key, header.Value);
+            // The single-value overload stores the string as it is; the sequence overload would box the values.
+            if (header.Value.Count == 1)
+            {
+                foreach (var value in header.Value)
+                {
+                    Headers.TryAddWithoutValidation(header.Key, value);
+                }
+            }
+            else
+            {
+                Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
         }
     }
 
@@ -348,14 +370,35 @@ internal sealed class TrackingReadStream(Stream inner, ResponseReadTracker track
 /// <summary>Ends a span without disturbing <see cref="Activity.Current"/> of a flow the span is not current in.</summary>
 internal static class SpanEnding
 {
-    public static void Stop(Activity span)
+    /// <summary>Stops <paramref name="span"/>; see <see cref="RestoreBefore"/> for the two contexts.</summary>
+    /// <param name="span">The span.</param>
+    /// <param name="before">The execution context captured just before the span started; or null.</param>
+    /// <param name="afterStart">The execution context captured once the span had started; or null.</param>
+    public static void Stop(Activity span, ExecutionContext? before = null, ExecutionContext? afterStart = null)
     {
+        RestoreBefore(span, before, afterStart);
+
         // Activity.Stop restores the activity that was current when the span started, whatever is current now.
         var current = Activity.Current;
         span.Stop();
         if (current != span && Activity.Current != current)
         {
             Activity.Current = current;
+        }
+    }
+
+    /// <summary>
+    /// When the flow's execution context is still <paramref name="afterStart"/>, the one captured once
+    /// <paramref name="span"/> had started (nothing was written since), makes it <paramref name="before"/>, captured just
+    /// before the start: the same <see cref="Activity.Current"/> that <see cref="Activity.Stop"/> would set, without the
+    /// new execution context that setting it allocates (Stop then finds it already set). Execution contexts are
+    /// immutable, so the reference comparison is exact; otherwise nothing is done and Stop sets Current as usual.
+    /// </summary>
+    public static void RestoreBefore(Activity span, ExecutionContext? before, ExecutionContext? afterStart)
+    {
+        if (before is not null && afterStart is not null && Activity.Current == span && ReferenceEquals(ExecutionContext.Capture(), afterStart))
+        {
+            ExecutionContext.Restore(before);
         }
     }
 }

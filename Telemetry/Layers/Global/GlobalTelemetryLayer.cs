@@ -115,12 +115,18 @@ public sealed class GlobalTelemetryLayer
         {
             var extracted = _propagator.Extract(default, request.Headers, PropagationHeaders.HeaderDictionaryGetter);
             parent = extracted.ActivityContext;
-            Baggage.Current = extracted.Baggage;
+
+            // Setting Baggage.Current allocates a holder and writes the execution context: skipped when it would stay empty.
+            if (extracted.Baggage.Count > 0 || Baggage.Current.Count > 0)
+            {
+                Baggage.Current = extracted.Baggage;
+            }
         }
 
         // ASP.NET Core may have started its own request activity, with its own reading of the trace headers: the
         // global span is the request's root here, so neither that activity nor its parent may leak in.
         Activity.Current = null;
+        var before = ExecutionContext.Capture();
         var activity = _traces ? _sources.ActivitySource.StartActivity(path, ActivityKind.Server, parent) : null;
         if (activity is null && parent.TraceId != default)
         {
@@ -131,6 +137,8 @@ public sealed class GlobalTelemetryLayer
         {
             SetStartTags(activity, context);
         }
+
+        var afterStart = activity is null ? null : ExecutionContext.Capture();
 
         var measureSize = _metrics && _responseSize.Enabled || activity is { IsAllDataRequested: true };
         var state = new GlobalRequestTelemetry();
@@ -188,6 +196,9 @@ public sealed class GlobalTelemetryLayer
                     activity.SetStatus(ActivityStatusCode.Ok);
                 }
 
+                // The handler has returned: when nothing was written since the start, going back to the context of
+                // before it spares the new one that Stop's Activity.Current would allocate.
+                BackendRequest.SpanEnding.RestoreBefore(activity, before, afterStart);
                 activity.Dispose();
             }
         }
@@ -201,7 +212,7 @@ public sealed class GlobalTelemetryLayer
         activity.SetTag(TelemetryAttributes.HttpRequestMethod, request.Method);
         if (request.ContentLength is { } length)
         {
-            activity.SetTag(TelemetryAttributes.HttpRequestBodySize, length);
+            activity.SetTag(TelemetryAttributes.HttpRequestBodySize, BoxedValues.Long(length));
         }
 
         if (request.Headers.UserAgent.Count > 0)
@@ -228,8 +239,8 @@ public sealed class GlobalTelemetryLayer
     private void SetEndTags(Activity activity, HttpContext context, string route, int status, long written, EndpointGlobalAttributes? endpoint)
     {
         activity.SetTag(TelemetryAttributes.HttpRoute, route);
-        activity.SetTag(TelemetryAttributes.HttpResponseStatusCode, status);
-        activity.SetTag(TelemetryAttributes.HttpResponseBodySize, written);
+        activity.SetTag(TelemetryAttributes.HttpResponseStatusCode, BoxedValues.Int(status));
+        activity.SetTag(TelemetryAttributes.HttpResponseBodySize, BoxedValues.Long(written));
         if (endpoint is not null)
         {
             StaticAttributes.SetOn(activity, endpoint.TraceAttributes);
@@ -248,7 +259,7 @@ public sealed class GlobalTelemetryLayer
             { TelemetryAttributes.HttpRequestMethod, NormaliseMethod(method) },
             { TelemetryAttributes.UrlScheme, scheme },
             { TelemetryAttributes.HttpRoute, route },
-            { TelemetryAttributes.HttpResponseStatusCode, status },
+            { TelemetryAttributes.HttpResponseStatusCode, BoxedValues.Int(status) },
         };
 
         // Service-level attributes first, the endpoint's after them: on a key collision the later value wins (§2.9).

@@ -121,8 +121,10 @@ public sealed class StageTelemetry
     public StageScope Start(IEnumerable<KeyValuePair<string, StringValues>>? requestHeaders = null)
     {
         Activity? activity = null;
+        ExecutionContext? before = null;
         if (_traces)
         {
+            before = ExecutionContext.Capture();
             activity = _activitySource.StartActivity(_spanName, ActivityKind.Internal, RemoteParent.ForNewSpan());
             if (activity is { IsAllDataRequested: true })
             {
@@ -134,7 +136,9 @@ public sealed class StageTelemetry
             }
         }
 
-        return new StageScope(activity, Stopwatch.GetTimestamp());
+        return activity is null
+            ? new StageScope(null, Stopwatch.GetTimestamp())
+            : new StageScope(activity, Stopwatch.GetTimestamp()) { Before = before, AfterStart = ExecutionContext.Capture() };
     }
 
     /// <summary>Ends the call: records the duration and closes the span. The span's status is left unset, as in KrakenD.</summary>
@@ -147,9 +151,9 @@ public sealed class StageTelemetry
         {
             var tags = new TagList();
             StaticAttributes.AddTo(ref tags, _metricTags);
-            tags.Add(TelemetryAttributes.Error, outcome.Error);
-            tags.Add(TelemetryAttributes.Canceled, outcome.Canceled);
-            tags.Add(TelemetryAttributes.Complete, outcome.Complete);
+            tags.Add(TelemetryAttributes.Error, BoxedValues.Bool(outcome.Error));
+            tags.Add(TelemetryAttributes.Canceled, BoxedValues.Bool(outcome.Canceled));
+            tags.Add(TelemetryAttributes.Complete, BoxedValues.Bool(outcome.Complete));
             duration.Record(Stopwatch.GetElapsedTime(scope.Started).TotalSeconds, tags);
         }
 
@@ -162,22 +166,25 @@ public sealed class StageTelemetry
         {
             if (outcome.Canceled)
             {
-                activity.SetTag(TelemetryAttributes.Canceled, true);
+                activity.SetTag(TelemetryAttributes.Canceled, BoxedValues.True);
             }
             else if (outcome.Error)
             {
                 activity.SetTag(TelemetryAttributes.Error, outcome.ErrorText ?? "error");
             }
 
-            activity.SetTag(TelemetryAttributes.HttpResponseStatusCode, outcome.Error || outcome.Canceled ? 500 : outcome.StatusCode);
+            activity.SetTag(TelemetryAttributes.HttpResponseStatusCode, BoxedValues.Int(outcome.Error || outcome.Canceled ? 500 : outcome.StatusCode));
             if (_reportHeaders && responseHeaders is not null && !outcome.Error)
             {
                 HeaderReporting.AddResponseHeaders(activity, _headerPolicy!, responseHeaders);
             }
 
-            activity.SetTag(TelemetryAttributes.Complete, outcome.Complete);
+            activity.SetTag(TelemetryAttributes.Complete, BoxedValues.Bool(outcome.Complete));
         }
 
+        // Back in the flow that started the scope with nothing written since, the context from before the start is
+        // this one less the span: going back to it spares the new one that Stop's Activity.Current would allocate.
+        BackendRequest.SpanEnding.RestoreBefore(activity, scope.Before, scope.AfterStart);
         activity.Dispose();
     }
 
@@ -191,7 +198,14 @@ public sealed class StageTelemetry
 }
 
 /// <summary>One call through a stage, between <see cref="StageTelemetry.Start"/> and <see cref="StageTelemetry.Stop"/>.</summary>
-public readonly record struct StageScope(Activity? Activity, long Started);
+public readonly record struct StageScope(Activity? Activity, long Started)
+{
+    /// <summary>The execution context just before the span started.</summary>
+    public ExecutionContext? Before { get; init; }
+
+    /// <summary>The execution context once the span had started (see <c>SpanEnding.RestoreBefore</c>).</summary>
+    public ExecutionContext? AfterStart { get; init; }
+}
 
 /// <summary>
 /// How a pipe call ended (§4.3): <see cref="Error"/> for a failure that is not a cancellation (timeouts included),
