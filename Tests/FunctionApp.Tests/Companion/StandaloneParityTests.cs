@@ -48,6 +48,38 @@ public sealed class StandaloneParityTests
         }
     }
 
+    [PromtoolFact]
+    public async Task CompanionExposition_PassesPromtool_WithKrakenDFamiliesAndSelfMetrics()
+    {
+        using var recordings = new PrometheusMetricsExporterTests.Harness();
+        var companion = CompanionHost.Build(new CompanionOptions { ReadEnvironment = false }, new IPEndPoint(IPAddress.Loopback, 0), answersHostProbe: false);
+        await companion.StartAsync();
+        try
+        {
+            var ingest = new Uri(new Uri(companion.Urls.First()), "/v1/metrics");
+            using var push = new CompanionPushExporter(ingest, new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
+            using var pushing = Sdk.CreateMeterProviderBuilder()
+                .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("gateway", serviceVersion: "1.0.0", serviceInstanceId: "instance-1"))
+                .AddMeter(recordings.MeterName)
+                .AddReader(new BaseExportingMetricReader(push) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative })
+                .Build();
+            PrometheusMetricsExporterTests.RecordEveryKrakenDInstrument(recordings.Meter, describe: true);
+            Assert.True(pushing.ForceFlush(10_000));
+
+            using var client = new HttpClient();
+            var exposition = await client.GetStringAsync(new Uri(new Uri(companion.Urls.First()), "/metrics"));
+            Assert.Contains("aggregator_points_accepted_total", exposition, StringComparison.Ordinal);
+            Assert.Contains("target_info{", exposition, StringComparison.Ordinal);
+            var (exitCode, output) = Promtool.CheckMetrics(exposition);
+            Assert.True(exitCode == 0, $"promtool check metrics exited {exitCode}:\n{output}\n---\n{exposition}");
+        }
+        finally
+        {
+            await companion.StopAsync();
+            await companion.DisposeAsync();
+        }
+    }
+
     /// <summary>The HELP, TYPE and sample lines of the gateway's own families, sorted (the order of families may differ).</summary>
     private static string[] GatewayFamilies(string exposition) =>
     [
