@@ -19,59 +19,49 @@ public sealed class StandaloneParityTests
     public async Task EveryKrakenDFamily_RendersTheSame_StandaloneAndThroughTheCompanion()
     {
         using var standalone = new PrometheusMetricsExporterTests.Harness();
-        var companion = CompanionHost.Build(new CompanionOptions { ReadEnvironment = false }, new IPEndPoint(IPAddress.Loopback, 0), answersHostProbe: false);
-        await companion.StartAsync();
-        try
-        {
-            var ingest = new Uri(new Uri(companion.Urls.First()), "/v1/metrics");
-            using var push = new CompanionPushExporter(ingest, new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
-            using var pushing = Sdk.CreateMeterProviderBuilder()
-                .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("gateway", serviceInstanceId: "instance-1"))
-                .AddMeter(standalone.MeterName)
-                .AddReader(new BaseExportingMetricReader(push) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative })
-                .Build();
 
-            PrometheusMetricsExporterTests.RecordEveryKrakenDInstrument(standalone.Meter, describe: true);
-            Assert.True(pushing.ForceFlush(10_000));
+        var aggregated = GatewayFamilies(await RecordAndScrapeCompanionAsync(standalone, ResourceBuilder.CreateEmpty().AddService("gateway", serviceInstanceId: "instance-1")));
+        var own = GatewayFamilies(standalone.Scrape());
 
-            using var client = new HttpClient();
-            var aggregated = GatewayFamilies(await client.GetStringAsync(new Uri(new Uri(companion.Urls.First()), "/metrics")));
-            var own = GatewayFamilies(standalone.Scrape());
-
-            Assert.NotEmpty(own);
-            Assert.Equal(own, aggregated);
-        }
-        finally
-        {
-            await companion.StopAsync();
-            await companion.DisposeAsync();
-        }
+        Assert.NotEmpty(own);
+        Assert.Equal(own, aggregated);
     }
 
     [PromtoolFact]
     public async Task CompanionExposition_PassesPromtool_WithKrakenDFamiliesAndSelfMetrics()
     {
         using var recordings = new PrometheusMetricsExporterTests.Harness();
+
+        var exposition = await RecordAndScrapeCompanionAsync(recordings, ResourceBuilder.CreateEmpty().AddService("gateway", serviceVersion: "1.0.0", serviceInstanceId: "instance-1"));
+
+        Assert.Contains("aggregator_points_accepted_total", exposition, StringComparison.Ordinal);
+        Assert.Contains("target_info{", exposition, StringComparison.Ordinal);
+        var (exitCode, output) = Promtool.CheckMetrics(exposition);
+        Assert.True(exitCode == 0, $"promtool check metrics exited {exitCode}:\n{output}\n---\n{exposition}");
+    }
+
+    /// <summary>
+    /// Records one value on every KrakenD instrument of <paramref name="harness"/>'s meter, pushes it with the gateway's
+    /// push exporter (resource <paramref name="resource"/>) to an in-process companion, and returns its <c>/metrics</c>.
+    /// </summary>
+    private static async Task<string> RecordAndScrapeCompanionAsync(PrometheusMetricsExporterTests.Harness harness, ResourceBuilder resource)
+    {
         var companion = CompanionHost.Build(new CompanionOptions { ReadEnvironment = false }, new IPEndPoint(IPAddress.Loopback, 0), answersHostProbe: false);
         await companion.StartAsync();
         try
         {
-            var ingest = new Uri(new Uri(companion.Urls.First()), "/v1/metrics");
-            using var push = new CompanionPushExporter(ingest, new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
+            var baseUri = new Uri(companion.Urls.First());
+            using var push = new CompanionPushExporter(new Uri(baseUri, "/v1/metrics"), new Dictionary<string, string>(), TimeSpan.FromSeconds(10));
             using var pushing = Sdk.CreateMeterProviderBuilder()
-                .SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("gateway", serviceVersion: "1.0.0", serviceInstanceId: "instance-1"))
-                .AddMeter(recordings.MeterName)
+                .SetResourceBuilder(resource)
+                .AddMeter(harness.MeterName)
                 .AddReader(new BaseExportingMetricReader(push) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative })
                 .Build();
-            PrometheusMetricsExporterTests.RecordEveryKrakenDInstrument(recordings.Meter, describe: true);
+            PrometheusMetricsExporterTests.RecordEveryKrakenDInstrument(harness.Meter, describe: true);
             Assert.True(pushing.ForceFlush(10_000));
 
             using var client = new HttpClient();
-            var exposition = await client.GetStringAsync(new Uri(new Uri(companion.Urls.First()), "/metrics"));
-            Assert.Contains("aggregator_points_accepted_total", exposition, StringComparison.Ordinal);
-            Assert.Contains("target_info{", exposition, StringComparison.Ordinal);
-            var (exitCode, output) = Promtool.CheckMetrics(exposition);
-            Assert.True(exitCode == 0, $"promtool check metrics exited {exitCode}:\n{output}\n---\n{exposition}");
+            return await client.GetStringAsync(new Uri(baseUri, "/metrics"));
         }
         finally
         {
