@@ -23,6 +23,11 @@ namespace Telemetry.Flush;
 /// pool, never on the caller's thread, and their exceptions are counted and logged at most once a minute.
 /// </para>
 /// <para>
+/// <b>Spacing.</b> With a <see cref="MinimumInterval"/>, a round starts no sooner than that after the previous round
+/// started; callers arriving meanwhile join the round waiting for its turn. Under load this trades up to one interval
+/// of latency for fewer, larger exports; a request arriving at an idle flusher still starts its round at once.
+/// </para>
+/// <para>
 /// <b>Hard cap.</b> The SDK honours its timeout only cooperatively (a metric reader exports synchronously on the
 /// flushing thread, bounded only by the exporter's own timeout). A flush still running after <see cref="HardCap"/> is
 /// abandoned: the next caller starts a new flush instead of queueing behind a dead collector forever.
@@ -37,9 +42,13 @@ public sealed partial class InvocationFlusher
     private readonly ILogger _logger;
     private readonly long _budgetTicks;
     private readonly long _logIntervalTicks;
+    private readonly long _minimumIntervalTicks;
+    private readonly ITimer? _startTimer;
     private readonly Lock _lock = new();
     private FlushRound? _running;
     private FlushRound? _pending;
+    private long _lastStartTimestamp;
+    private bool _startScheduled;
     private long _nextLogTimestamp = long.MinValue;
     private long _suppressedLogs;
 
@@ -58,7 +67,9 @@ public sealed partial class InvocationFlusher
     /// <param name="logger">Where failures go (at most once a minute).</param>
     /// <param name="hardCap">After how long a running flush is abandoned; 10 × <paramref name="budget"/> (at least one
     /// second) by default.</param>
-    public InvocationFlusher(IReadOnlyList<Func<int, bool>> flushActions, TimeSpan budget, TimeProvider timeProvider, ILogger? logger = null, TimeSpan? hardCap = null)
+    /// <param name="minimumInterval">The least time between the starts of two rounds; zero (the default) starts the
+    /// pending round as soon as the running one ends. At most <paramref name="budget"/>.</param>
+    public InvocationFlusher(IReadOnlyList<Func<int, bool>> flushActions, TimeSpan budget, TimeProvider timeProvider, ILogger? logger = null, TimeSpan? hardCap = null, TimeSpan minimumInterval = default)
     {
         ArgumentNullException.ThrowIfNull(flushActions);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -77,6 +88,14 @@ public sealed partial class InvocationFlusher
         _logger = logger ?? NullLogger.Instance;
         _budgetTicks = ToTimestampTicks(budget);
         _logIntervalTicks = ToTimestampTicks(LogInterval);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minimumInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minimumInterval, budget);
+        MinimumInterval = minimumInterval;
+        _minimumIntervalTicks = ToTimestampTicks(minimumInterval);
+        if (_minimumIntervalTicks > 0)
+        {
+            _startTimer = timeProvider.CreateTimer(static state => ((InvocationFlusher)state!).OnStartDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>What a caller waits at most.</summary>
@@ -84,6 +103,9 @@ public sealed partial class InvocationFlusher
 
     /// <summary>After how long a running flush is abandoned and a new one may start.</summary>
     public TimeSpan HardCap { get; }
+
+    /// <summary>The least time between the starts of two rounds.</summary>
+    public TimeSpan MinimumInterval { get; }
 
     /// <summary>Flushes started (each runs every action once).</summary>
     public long FlushesStarted => Volatile.Read(ref _flushesStarted);
@@ -110,7 +132,7 @@ public sealed partial class InvocationFlusher
     /// Flushes the given providers, traces first and then metrics (KrakenD's shutdown order); a null provider (its
     /// signal is not exported) is skipped.
     /// </summary>
-    public static InvocationFlusher Create(TracerProvider? tracerProvider, MeterProvider? meterProvider, TimeSpan budget, TimeProvider? timeProvider = null, ILogger? logger = null)
+    public static InvocationFlusher Create(TracerProvider? tracerProvider, MeterProvider? meterProvider, TimeSpan budget, TimeProvider? timeProvider = null, ILogger? logger = null, TimeSpan minimumInterval = default)
     {
         var actions = new List<Func<int, bool>>(2);
         if (tracerProvider is not null)
@@ -123,7 +145,7 @@ public sealed partial class InvocationFlusher
             actions.Add(meterProvider.ForceFlush);
         }
 
-        return new InvocationFlusher(actions, budget, timeProvider ?? TimeProvider.System, logger);
+        return new InvocationFlusher(actions, budget, timeProvider ?? TimeProvider.System, logger, minimumInterval: minimumInterval);
     }
 
     /// <summary>
@@ -150,21 +172,20 @@ public sealed partial class InvocationFlusher
 
             if (_running is null)
             {
-                // A pending round exists here only after an abandonment: it has not started, so it still suits.
+                // A pending round exists here after an abandonment or while it waits for its turn: it has not
+                // started, so it still suits.
                 if (_pending is { } pending)
                 {
-                    _pending = null;
                     round = pending;
                     Interlocked.Increment(ref _callersCoalesced);
                 }
                 else
                 {
-                    round = new FlushRound(this);
+                    round = _pending = new FlushRound(this);
                 }
 
                 round.ExtendDeadline(now + _budgetTicks);
-                _running = round;
-                Start(round, now);
+                StartPendingOrSchedule(now);
             }
             else if (_pending is null)
             {
@@ -198,9 +219,40 @@ public sealed partial class InvocationFlusher
         }
     }
 
+    // Called under _lock, with no round running: starts the pending round now, or arms the timer for its turn.
+    private void StartPendingOrSchedule(long now)
+    {
+        var round = _pending!;
+        var due = _lastStartTimestamp + _minimumIntervalTicks;
+        if (_minimumIntervalTicks == 0 || _flushesStarted == 0 || now >= due)
+        {
+            _pending = null;
+            _running = round;
+            Start(round, now);
+        }
+        else if (!_startScheduled)
+        {
+            _startScheduled = true;
+            _startTimer!.Change(_timeProvider.GetElapsedTime(now, due), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnStartDue()
+    {
+        lock (_lock)
+        {
+            _startScheduled = false;
+            if (_running is null && _pending is not null)
+            {
+                StartPendingOrSchedule(_timeProvider.GetTimestamp());
+            }
+        }
+    }
+
     // Called under _lock.
     private void Start(FlushRound round, long now)
     {
+        _lastStartTimestamp = now;
         round.StartTimestamp = now;
         Interlocked.Increment(ref _flushesStarted);
         ThreadPool.UnsafeQueueUserWorkItem(round, preferLocal: false);
@@ -213,11 +265,10 @@ public sealed partial class InvocationFlusher
             // An abandoned round was already replaced: its end must not disturb the rounds after it.
             if (_running == round)
             {
-                _running = _pending;
-                _pending = null;
-                if (_running is not null)
+                _running = null;
+                if (_pending is not null)
                 {
-                    Start(_running, _timeProvider.GetTimestamp());
+                    StartPendingOrSchedule(_timeProvider.GetTimestamp());
                 }
             }
         }

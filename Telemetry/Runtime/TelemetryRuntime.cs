@@ -77,6 +77,9 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
     /// <summary>What a request waits for its flush at most (per-invocation mode).</summary>
     public TimeSpan FlushBudget { get; private set; }
 
+    /// <summary>The least time between the starts of two flush rounds (per-invocation mode).</summary>
+    public TimeSpan FlushMinimumInterval { get; private set; }
+
     /// <summary>The resource attributes (service, deployment, Azure Functions context), as strings for the Prometheus <c>target_info</c>.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ResourceAttributes { get; private set; } = [];
 
@@ -137,6 +140,13 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
         var getSetting = Settings.GetSetting ?? System.Environment.GetEnvironmentVariable;
         FlushMode = Settings.FlushMode ?? ParseFlushMode(getSetting(TelemetryRuntimeSettings.FlushModeVariable)) ?? (Settings.FunctionsMode ? FlushMode.Invocation : FlushMode.Background);
         FlushBudget = Settings.FlushBudget ?? ParseBudget(getSetting(TelemetryRuntimeSettings.FlushBudgetVariable)) ?? TelemetryRuntimeSettings.DefaultFlushBudget;
+        FlushMinimumInterval = Settings.FlushMinimumInterval
+            ?? ParseDuration(getSetting(TelemetryRuntimeSettings.FlushMinimumIntervalVariable), allowZero: true)
+            ?? TelemetryRuntimeSettings.DefaultFlushMinimumInterval;
+        if (FlushMinimumInterval > FlushBudget)
+        {
+            FlushMinimumInterval = FlushBudget;
+        }
         foreach (var problem in Settings.Environment.Problems)
         {
             Problem(problem.ToString());
@@ -193,7 +203,8 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
                 [ms => tracerProvider is null || FlushInSlices(tracerProvider.ForceFlush, ms), ms => meterProvider?.ForceFlush(ms) ?? true],
                 FlushBudget,
                 TimeProvider.System,
-                _logger);
+                _logger,
+                minimumInterval: FlushMinimumInterval);
         }
     }
 
@@ -393,7 +404,10 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
         _ => null,
     };
 
-    internal static TimeSpan? ParseBudget(string? value)
+    internal static TimeSpan? ParseBudget(string? value) => ParseDuration(value, allowZero: false);
+
+    /// <summary><c>250ms</c>, <c>2s</c> or a bare number of milliseconds; null when absent, malformed or out of range.</summary>
+    internal static TimeSpan? ParseDuration(string? value, bool allowZero)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -404,7 +418,8 @@ public sealed partial class TelemetryRuntime : IAsyncDisposable
         var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 1.0)
             : text.EndsWith('s') ? (text[..^1], 1000.0)
             : (text, 1.0);
-        return double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var amount) && amount > 0
+        return double.TryParse(number, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var amount)
+            && (amount > 0 || (allowZero && amount == 0)) && amount * scale <= int.MaxValue
             ? TimeSpan.FromMilliseconds(amount * scale)
             : null;
     }

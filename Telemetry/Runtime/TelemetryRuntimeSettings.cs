@@ -25,6 +25,12 @@ public sealed record TelemetryRuntimeSettings
     /// <summary>The app setting bounding what a request waits for its flush, as a Go duration (<c>500ms</c>, <c>2s</c>).</summary>
     public const string FlushBudgetVariable = "GATEWAY_TELEMETRY_FLUSH_BUDGET";
 
+    /// <summary>
+    /// The app setting spacing flush rounds, as a duration (<c>2ms</c>, <c>0</c>): under load, a round starts no sooner
+    /// than this after the previous one started, so more requests share it.
+    /// </summary>
+    public const string FlushMinimumIntervalVariable = "GATEWAY_TELEMETRY_FLUSH_MIN_INTERVAL";
+
     /// <summary>The app settings naming the aggregating companion, used when a prometheus exporter has no <c>companion_url</c>.</summary>
     public const string CompanionUrlVariable = "METRICS_COMPANION_URL";
 
@@ -33,6 +39,9 @@ public sealed record TelemetryRuntimeSettings
 
     /// <summary>What a request waits for its flush at most, unless <see cref="FlushBudgetVariable"/> says otherwise.</summary>
     public static readonly TimeSpan DefaultFlushBudget = TimeSpan.FromSeconds(1);
+
+    /// <summary>The least time between the starts of two flush rounds, unless <see cref="FlushMinimumIntervalVariable"/> says otherwise.</summary>
+    public static readonly TimeSpan DefaultFlushMinimumInterval = TimeSpan.Zero;
 
     /// <summary>True when running as an Azure Functions custom handler.</summary>
     public bool FunctionsMode { get; init; }
@@ -57,6 +66,9 @@ public sealed record TelemetryRuntimeSettings
 
     /// <summary>Overrides the flush budget.</summary>
     public TimeSpan? FlushBudget { get; init; }
+
+    /// <summary>Overrides the least time between the starts of two flush rounds.</summary>
+    public TimeSpan? FlushMinimumInterval { get; init; }
 
     /// <summary>Extra trace exporters (tests: in-memory). Their presence counts as "traces are exported".</summary>
     public Action<TracerProviderBuilder>? ConfigureTracing { get; init; }

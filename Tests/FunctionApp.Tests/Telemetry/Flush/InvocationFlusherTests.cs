@@ -92,6 +92,57 @@ public sealed class InvocationFlusherTests
     }
 
     [Fact]
+    public async Task FlushAsync_MinimumInterval_NextRoundWaitsForItsTurnAndLaterCallersJoinIt()
+    {
+        using var gate = new GatedFlushAction();
+        var time = new FakeTimeProvider();
+        var interval = TimeSpan.FromMilliseconds(10);
+        var flusher = new InvocationFlusher([gate.Invoke], Budget, time, minimumInterval: interval);
+        var first = flusher.FlushAsync().AsTask();
+        Assert.True(await gate.WaitEnteredAsync());
+        var second = flusher.FlushAsync().AsTask();
+
+        time.Advance(TimeSpan.FromMilliseconds(4));
+        gate.Proceed();
+        await first.WaitAsync(Patience);
+        var third = flusher.FlushAsync().AsTask();
+
+        Assert.Equal(1, flusher.FlushesStarted);
+        Assert.False(second.IsCompleted);
+        Assert.False(third.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(6));
+        Assert.True(await gate.WaitEnteredAsync());
+        Assert.Equal(2, flusher.FlushesStarted);
+        gate.Proceed();
+        await Task.WhenAll(second, third).WaitAsync(Patience);
+        Assert.Equal(2, gate.Calls);
+        Assert.Equal(1, flusher.CallersCoalesced);
+        Assert.Equal(3, flusher.CallersServed);
+    }
+
+    [Fact]
+    public async Task FlushAsync_MinimumIntervalPassed_IdleFlusherStartsAtOnce()
+    {
+        using var gate = new GatedFlushAction();
+        var time = new FakeTimeProvider();
+        var flusher = new InvocationFlusher([gate.Invoke], Budget, time, minimumInterval: TimeSpan.FromMilliseconds(10));
+        gate.Proceed();
+        await flusher.FlushAsync().AsTask().WaitAsync(Patience);
+
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        gate.Proceed();
+        await flusher.FlushAsync().AsTask().WaitAsync(Patience);
+
+        Assert.Equal(2, flusher.FlushesStarted);
+        Assert.Equal(2, flusher.CallersServed);
+    }
+
+    [Fact]
+    public void Constructor_MinimumIntervalAboveBudget_Throws() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new InvocationFlusher([_ => true], Budget, new FakeTimeProvider(), minimumInterval: Budget + TimeSpan.FromTicks(1)));
+
+    [Fact]
     public async Task FlushAsync_BudgetPassesWhileFlushBlocked_ReturnsWhileTheFlushGoesOn()
     {
         using var gate = new GatedFlushAction();

@@ -41,4 +41,14 @@ public sealed class TelemetryRuntimeTests
     [InlineData("fast", null)]
     public void ParseBudget_ReadsGoDurations(string value, int? expectedMilliseconds) =>
         Assert.Equal(expectedMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null, TelemetryRuntime.ParseBudget(value));
+
+    [Theory]
+    [InlineData("2ms", 2)]
+    [InlineData("0", 0)]
+    [InlineData("0ms", 0)]
+    [InlineData("-1ms", null)]
+    [InlineData("99999999999s", null)]
+    [InlineData("soon", null)]
+    public void ParseDuration_MinimumInterval_AcceptsZero(string value, int? expectedMilliseconds) =>
+        Assert.Equal(expectedMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : null, TelemetryRuntime.ParseDuration(value, allowZero: true));
 }
