@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Telemetry.Instrumentation;
 
@@ -16,12 +18,19 @@ namespace Telemetry.Flush;
 /// writes only count as a start request. All body bytes go to the inner feature's <see cref="PipeWriter"/> (one
 /// channel, so the held byte keeps its place), except synchronous <see cref="Stream"/> writes, which go to the inner
 /// stream so Kestrel's <c>AllowSynchronousIO</c> still applies. After the release everything passes straight through.
+/// <para>
+/// Once the app has written as many bytes as the response's <c>Content-Length</c> announces, nothing more is flushed
+/// before the release: the rest of the body leaves with the held byte, in one write. A small response written at once
+/// (the gateway's usual answer) thus costs one send, not two; what the app flushed itself has already gone.
+/// </para>
 /// Like any response body, it is used by one request at a time.
 /// </remarks>
-internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool bodyless) : IHttpResponseBodyFeature
+internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool bodyless, IHeaderDictionary? responseHeaders = null) : IHttpResponseBodyFeature
 {
     private readonly IHttpResponseBodyFeature _inner = inner;
     private readonly bool _bodyless = bodyless;
+    private readonly IHeaderDictionary? _responseHeaders = responseHeaders;
+    private long _accepted;
     private readonly byte[] _oneByte = new byte[1];
     private HoldBackStream? _stream;
     private HoldBackPipeWriter? _writer;
@@ -43,6 +52,10 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
 
     /// <summary>True once <see cref="ReleaseAsync"/> has run.</summary>
     public bool Released => _released;
+
+    // The app has written the whole body its Content-Length announces: flushing before the release would only split
+    // the response in two sends.
+    private bool WholeBodyWritten => _responseHeaders?.ContentLength is { } length && _accepted >= length;
 
     private byte Held
     {
@@ -109,7 +122,7 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
         }
 
         _completeRequested = true;
-        if (_forwarded)
+        if (_forwarded && !WholeBodyWritten)
         {
             await _inner.Writer.FlushAsync().ConfigureAwait(false);
         }
@@ -178,12 +191,19 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
 
         Held = source.Span[^1];
         _hasHeld = true;
+        _accepted += source.Length;
         if (source.Length == 1 && !hadHeld)
         {
             return default;
         }
 
         _forwarded = true;
+        if (WholeBodyWritten)
+        {
+            writer.Write(source.Span[..^1]);
+            return default;
+        }
+
         return source.Length == 1 ? writer.FlushAsync(cancellationToken) : writer.WriteAsync(source[..^1], cancellationToken);
     }
 
@@ -287,6 +307,7 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
 
         var total = _lentOffset + bytes;
         ArgumentOutOfRangeException.ThrowIfGreaterThan(total, _lent.Length, nameof(bytes));
+        _accepted += bytes;
         Held = _lent.Span[total - 1];
         _hasHeld = true;
         _lent = default;
@@ -374,7 +395,11 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
                 return;
             }
 
-            await owner.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            if (!owner.WholeBodyWritten)
+            {
+                await owner.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             owner.CompleteWriter(exception);
         }
     }

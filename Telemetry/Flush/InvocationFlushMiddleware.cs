@@ -51,7 +51,7 @@ public sealed class InvocationFlushMiddleware
         HoldBackResponseBody? holdBack = null;
         if (original is not null && !IsUpgrade(context))
         {
-            holdBack = new HoldBackResponseBody(original, HttpMethods.IsHead(context.Request.Method));
+            holdBack = new HoldBackResponseBody(original, HttpMethods.IsHead(context.Request.Method), context.Response.Headers);
             context.Features.Set<IHttpResponseBodyFeature>(holdBack);
         }
 

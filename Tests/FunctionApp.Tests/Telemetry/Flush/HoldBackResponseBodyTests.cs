@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Telemetry.Flush;
 
@@ -26,6 +27,54 @@ public sealed class HoldBackResponseBodyTests
         Assert.Equal(Body[..^1], inner.Written);
         await holdBack.ReleaseAsync();
         Assert.Equal(Body, inner.Written);
+    }
+
+    [Theory]
+    [InlineData("stream")]
+    [InlineData("stream-sync")]
+    [InlineData("writer-memory")]
+    [InlineData("writer-write")]
+    [InlineData("one-byte-writes")]
+    [InlineData("mixed")]
+    public async Task Write_AnyPatternWithContentLength_NeverForwardsTheLastByteAndReleaseCompletesTheBody(string pattern)
+    {
+        var inner = new RecordingBodyFeature();
+        var holdBack = new HoldBackResponseBody(inner, bodyless: false, new HeaderDictionary { ContentLength = Body.Length });
+
+        await WriteAsync(holdBack, pattern);
+        await holdBack.CompleteAsync();
+
+        var before = inner.Written;
+        Assert.True(before.Length < Body.Length);
+        Assert.Equal(Body[..before.Length], before);
+        await holdBack.ReleaseAsync();
+        Assert.Equal(Body, inner.Written);
+    }
+
+    [Fact]
+    public async Task WriteAsync_WholeBodyPerContentLengthAtOnce_NothingSentBeforeRelease()
+    {
+        var inner = new RecordingBodyFeature();
+        var holdBack = new HoldBackResponseBody(inner, bodyless: false, new HeaderDictionary { ContentLength = Body.Length });
+
+        await holdBack.Stream.WriteAsync(Body);
+        await holdBack.CompleteAsync();
+
+        Assert.Empty(inner.Written);
+        await holdBack.ReleaseAsync();
+        Assert.Equal(Body, inner.Written);
+        Assert.Equal(1, inner.Completions);
+    }
+
+    [Fact]
+    public async Task WriteAsync_ContentLengthNotReached_StreamsAllButTheLastByte()
+    {
+        var inner = new RecordingBodyFeature();
+        var holdBack = new HoldBackResponseBody(inner, bodyless: false, new HeaderDictionary { ContentLength = Body.Length * 2 });
+
+        await holdBack.Stream.WriteAsync(Body);
+
+        Assert.Equal(Body[..^1], inner.Written);
     }
 
     [Fact]
