@@ -6,13 +6,18 @@
 #
 #   bench/soak.sh            # 5 minutes
 #   bench/soak.sh --quick    # 1 minute
+#   bench/soak.sh --heap     # the JIT build instead, dumped (createdump) after the first minute and at the end; the
+#                            # objects still reachable in both are counted and compared (bench/HeapCensus): a leak
+#                            # shows as live growth, garbage the GC has not yet collected does not
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration=300
+heap=0
 for arg in "$@"; do
   case "$arg" in
     --quick) duration=60 ;;
-    *) echo "unknown argument: $arg (usage: bench/soak.sh [--quick])" >&2; exit 2 ;;
+    --heap) heap=1 ;;
+    *) echo "unknown argument: $arg (usage: bench/soak.sh [--quick] [--heap])" >&2; exit 2 ;;
   esac
 done
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -26,7 +31,18 @@ source "$root/bench/lib.sh"
 command -v wrk >/dev/null 2>&1 || { log "ERROR: wrk is needed (apt-get install wrk; bench/run.sh installs it)"; exit 1; }
 publish backend "$root/bench/Backend/Backend.csproj" -p:PublishAot=false
 publish otlp-sink "$root/bench/OtlpSink/OtlpSink.csproj"
-if command -v clang >/dev/null 2>&1; then
+createdump=""
+if (( heap )); then
+  (( duration > 70 )) || { log "ERROR: --heap needs more than the first minute (drop --quick)"; exit 2; }
+  runtime_dir="$(dotnet --list-runtimes | awk '$1 == "Microsoft.NETCore.App" { v = $2; d = $3 } END { gsub(/[][]/, "", d); print d "/" v }')"
+  createdump="$runtime_dir/createdump"
+  [[ -x "$createdump" ]] || { log "ERROR: no createdump in $runtime_dir"; exit 1; }
+  publish heap-census "$root/bench/HeapCensus/HeapCensus.csproj"
+fi
+if (( heap )); then
+  publish gateway-jit "$root/FunctionApp/FunctionApp.csproj" -p:PublishAot=false
+  gateway_bin="$out/gateway-jit/FunctionApp"; build="JIT, for --heap"
+elif command -v clang >/dev/null 2>&1; then
   publish gateway-aot "$root/FunctionApp/FunctionApp.csproj" -r linux-x64 -p:PublishAot=true
   gateway_bin="$out/gateway-aot/FunctionApp"; build="native AOT"
 else
@@ -84,6 +100,8 @@ elapsed=0
 while kill -0 "$wrk_pid" 2>/dev/null && (( elapsed < duration )); do
   sleep 10; elapsed=$(( elapsed + 10 ))
   samples+=("$elapsed $(resident_mb "$gateway_pid")")
+  if (( heap && elapsed == 60 )); then "$createdump" -f "$tmp/after-60s.dmp" "$gateway_pid" >"$tmp/createdump.log" 2>&1; fi
+  if (( heap && elapsed == duration - 10 )); then "$createdump" -f "$tmp/at-end.dmp" "$gateway_pid" >>"$tmp/createdump.log" 2>&1; fi
 done
 wait "$wrk_pid" 2>/dev/null || true
 requests="$(awk '/requests in/ { print $1 }' "$tmp/wrk.log")"
@@ -100,3 +118,13 @@ first="$(printf '%s\n' "${samples[@]}" | awk '$1 >= 60 { print $2; exit }')"
 last="$(printf '%s\n' "${samples[@]}" | tail -n 1 | awk '{ print $2 }')"
 echo
 awk -v a="$first" -v b="$last" 'BEGIN { if (a == "" || b == "") print "too short to compare"; else printf "after the first minute: %.1f MB; at the end: %.1f MB; growth %.1f MB (%.1f %%)\n", a, b, b - a, (b - a) * 100 / a }'
+if (( heap )); then
+  echo
+  echo "Objects still reachable (a census of each dump from its roots):"
+  echo
+  if [[ -f "$tmp/after-60s.dmp" && -f "$tmp/at-end.dmp" ]]; then
+    "$out/heap-census/BenchHeapCensus" "$tmp/after-60s.dmp" "$tmp/at-end.dmp"
+  else
+    log "ERROR: a dump is missing"; cat "$tmp/createdump.log" >&2; exit 1
+  fi
+fi
