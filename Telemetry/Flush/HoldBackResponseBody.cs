@@ -30,8 +30,8 @@ internal sealed class HoldBackResponseBody(IHttpResponseBodyFeature inner, bool 
     private readonly IHttpResponseBodyFeature _inner = inner;
     private readonly bool _bodyless = bodyless;
     private readonly IHeaderDictionary? _responseHeaders = responseHeaders;
-    private long _accepted;
     private readonly byte[] _oneByte = new byte[1];
+    private long _accepted;
     private HoldBackStream? _stream;
     private HoldBackPipeWriter? _writer;
     private bool _hasHeld;

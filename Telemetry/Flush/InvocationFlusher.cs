@@ -132,7 +132,7 @@ public sealed partial class InvocationFlusher
     /// Flushes the given providers, traces first and then metrics (KrakenD's shutdown order); a null provider (its
     /// signal is not exported) is skipped.
     /// </summary>
-    public static InvocationFlusher Create(TracerProvider? tracerProvider, MeterProvider? meterProvider, TimeSpan budget, TimeProvider? timeProvider = null, ILogger? logger = null, TimeSpan minimumInterval = default)
+    public static InvocationFlusher Create(TracerProvider? tracerProvider, MeterProvider? meterProvider, TimeSpan budget, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         var actions = new List<Func<int, bool>>(2);
         if (tracerProvider is not null)
@@ -145,7 +145,7 @@ public sealed partial class InvocationFlusher
             actions.Add(meterProvider.ForceFlush);
         }
 
-        return new InvocationFlusher(actions, budget, timeProvider ?? TimeProvider.System, logger, minimumInterval: minimumInterval);
+        return new InvocationFlusher(actions, budget, timeProvider ?? TimeProvider.System, logger);
     }
 
     /// <summary>

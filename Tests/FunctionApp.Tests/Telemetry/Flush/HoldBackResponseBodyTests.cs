@@ -9,13 +9,10 @@ public sealed class HoldBackResponseBodyTests
 {
     private static readonly byte[] Body = [.. Enumerable.Range(0, 100).Select(i => (byte)i)];
 
+    public static TheoryData<string> WritePatterns => ["stream", "stream-sync", "writer-memory", "writer-write", "one-byte-writes", "mixed"];
+
     [Theory]
-    [InlineData("stream")]
-    [InlineData("stream-sync")]
-    [InlineData("writer-memory")]
-    [InlineData("writer-write")]
-    [InlineData("one-byte-writes")]
-    [InlineData("mixed")]
+    [MemberData(nameof(WritePatterns))]
     public async Task Write_AnyPattern_ForwardsAllButTheLastByteUntilRelease(string pattern)
     {
         var inner = new RecordingBodyFeature();
@@ -30,12 +27,7 @@ public sealed class HoldBackResponseBodyTests
     }
 
     [Theory]
-    [InlineData("stream")]
-    [InlineData("stream-sync")]
-    [InlineData("writer-memory")]
-    [InlineData("writer-write")]
-    [InlineData("one-byte-writes")]
-    [InlineData("mixed")]
+    [MemberData(nameof(WritePatterns))]
     public async Task Write_AnyPatternWithContentLength_NeverForwardsTheLastByteAndReleaseCompletesTheBody(string pattern)
     {
         var inner = new RecordingBodyFeature();
